@@ -1,0 +1,84 @@
+'use strict';
+// The bridge: the one async_hooks hook of this thread. It propagates frames (for strategies
+// that need an `init` hook) and, only while tracking is on, feeds the native execution map
+// through the event log. `destroy` is never hooked: it would make Node track every promise for
+// GC and halve promise throughput. Cleanup comes from `promiseResolve`, `after` on one-shot
+// resources, and the garbage collection of frames.
+
+const { createHook } = require('node:async_hooks');
+
+// Resources whose callback runs once: `after` means they are finished.
+const ONE_SHOT_TYPES = new Set([
+  'Timeout', 'Immediate', 'TickObject', 'Microtask', 'FSREQCALLBACK', 'FSREQPROMISE',
+  'GETADDRINFOREQWRAP', 'GETNAMEINFOREQWRAP', 'QUERYWRAP', 'WRITEWRAP', 'SHUTDOWNWRAP',
+  'TCPCONNECTWRAP', 'PIPECONNECTWRAP', 'FILEHANDLECLOSEREQ', 'PBKDF2REQUEST',
+  'RANDOMBYTESREQUEST', 'SCRYPTREQUEST', 'KEYGENREQUEST', 'SIGNREQUEST', 'VERIFYREQUEST',
+  'HASHREQUEST', 'HKDFREQUEST', 'CIPHERREQUEST', 'DERIVEBITSREQUEST', 'CHECKPRIMEREQUEST',
+]);
+
+class Bridge {
+  constructor(strategy, log) {
+    this.strategy = strategy;
+    this.log = log;
+    this.tracking = false;
+    this.hook = null;
+    this.typeCodes = new Map();
+    this.typeNames = [];
+  }
+
+  typeCode(type) {
+    let code = this.typeCodes.get(type);
+    if (code === undefined) {
+      code = this.typeNames.length;
+      this.typeNames.push(type);
+      this.typeCodes.set(type, code);
+    }
+    return code;
+  }
+
+  setTracking(enabled) {
+    this.tracking = enabled;
+    this.install();
+  }
+
+  // Replaces the hook with one that has exactly the callbacks needed now.
+  install() {
+    if (this.hook !== null) this.hook.disable();
+    this.hook = null;
+    const callbacks = this.tracking ? this.trackingCallbacks() : this.propagationCallbacks();
+    if (callbacks !== null) this.hook = createHook(callbacks).enable();
+  }
+
+  propagationCallbacks() {
+    if (!this.strategy.needsInitHook) return null;
+    const strategy = this.strategy;
+    return {
+      init(asyncId, type, triggerAsyncId, resource) {
+        strategy.propagate(resource);
+      },
+    };
+  }
+
+  trackingCallbacks() {
+    const bridge = this;
+    const strategy = this.strategy;
+    const log = this.log;
+    return {
+      init(asyncId, type, triggerAsyncId, resource) {
+        const frame = strategy.propagate(resource);
+        if (frame !== undefined && frame.tracked) {
+          const oneShot = ONE_SHOT_TYPES.has(type) && !(type === 'Timeout' && resource._repeat);
+          log.init(asyncId, frame.id, bridge.typeCode(type), oneShot, Date.now());
+        }
+      },
+      after(asyncId) {
+        log.after(asyncId);
+      },
+      promiseResolve(asyncId) {
+        log.settled(asyncId);
+      },
+    };
+  }
+}
+
+module.exports = { Bridge, ONE_SHOT_TYPES };

@@ -1,0 +1,95 @@
+'use strict';
+// The JS half of the event log: records written into a Float64Array that Rust reads in
+// batches (one N-API call per `capacity` events instead of one per event).
+
+const native = require('./native');
+
+const layout = native.logLayout();
+const STRIDE = layout.stride;
+const LIMIT = layout.stride * layout.capacity;
+
+class EventLog {
+  constructor(engineId, onFinished) {
+    this.engineId = engineId;
+    this.buffer = native.createLog();
+    this.cursor = 0;
+    this.onFinished = onFinished;
+    this.failure = null;
+  }
+
+  frameOpen(frameId, parentId, owner, asyncId, pinned, time) {
+    const b = this.buffer;
+    const i = this.cursor;
+    b[i] = layout.frameOpen;
+    b[i + 1] = frameId;
+    b[i + 2] = parentId;
+    b[i + 3] = owner;
+    b[i + 4] = asyncId;
+    b[i + 5] = pinned ? 1 : 0;
+    b[i + 6] = time;
+    this.advance(i);
+  }
+
+  init(asyncId, frameId, typeCode, oneShot, time) {
+    const b = this.buffer;
+    const i = this.cursor;
+    b[i] = layout.init;
+    b[i + 1] = asyncId;
+    b[i + 2] = frameId;
+    b[i + 3] = typeCode;
+    b[i + 4] = oneShot ? 1 : 0;
+    b[i + 6] = time;
+    this.advance(i);
+  }
+
+  settled(asyncId) {
+    this.single(layout.settled, asyncId);
+  }
+
+  after(asyncId) {
+    this.single(layout.after, asyncId);
+  }
+
+  frameRelease(frameId) {
+    this.single(layout.frameRelease, frameId);
+  }
+
+  frameCollected(frameId) {
+    this.single(layout.frameCollected, frameId);
+  }
+
+  frameWatch(frameId) {
+    this.single(layout.frameWatch, frameId);
+  }
+
+  single(kind, id) {
+    const i = this.cursor;
+    this.buffer[i] = kind;
+    this.buffer[i + 1] = id;
+    this.advance(i);
+  }
+
+  advance(i) {
+    this.cursor = i + STRIDE;
+    if (this.cursor === LIMIT) this.drain();
+  }
+
+  // Called from inside async hooks: it must never throw, or Node would exit. A failure turns
+  // tracking off and is reported once, outside the hook.
+  drain() {
+    const count = this.cursor / STRIDE;
+    this.cursor = 0;
+    if (count === 0 || this.failure !== null) return;
+    let finished;
+    try {
+      finished = native.drain(this.engineId, this.buffer, count);
+    } catch (error) {
+      this.failure = error;
+      process.nextTick(() => process.emitWarning(`native-execution-context: tracking stopped: ${error.message}`));
+      return;
+    }
+    if (finished.length > 0) this.onFinished(finished);
+  }
+}
+
+module.exports = { EventLog, STRIDE };

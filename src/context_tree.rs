@@ -1,0 +1,167 @@
+//! The context tree: one node per frame (a `run`, `create` or `enterWith`), with its parent,
+//! owner, creation time and the async work still live under it.
+//!
+//! A node finishes when its synchronous run has returned (`pinned` is false), it has no live
+//! resources and no live child nodes; finishing cascades to the parent. Finished nodes that
+//! someone watches are reported so the JS side can emit `end`.
+
+use crate::id_map::{IdMap, IdSet};
+
+#[derive(Debug, Default)]
+pub struct ContextNode {
+  pub parent: u64,
+  pub owner: u32,
+  /// The async id that was executing when the node was opened.
+  pub async_id: u64,
+  pub created: f64,
+  pub pinned: bool,
+  pub watched: bool,
+  /// Async ids of live resources created directly under this node.
+  pub live: IdSet,
+  /// Number of child nodes not yet finished.
+  pub children: u32,
+}
+
+#[derive(Default)]
+pub struct ContextTree {
+  nodes: IdMap<ContextNode>,
+  finished_watched: Vec<u64>,
+}
+
+impl ContextTree {
+  pub fn open(&mut self, frame: u64, parent: u64, owner: u32, async_id: u64, pinned: bool, time: f64) {
+    if frame == 0 || self.nodes.contains_key(&frame) {
+      return;
+    }
+    let parent = if parent != frame && self.nodes.contains_key(&parent) { parent } else { 0 };
+    if let Some(parent_node) = self.nodes.get_mut(&parent) {
+      parent_node.children += 1;
+    }
+    self.nodes.insert(frame, ContextNode { parent, owner, async_id, created: time, pinned, ..ContextNode::default() });
+  }
+
+  /// Adds a live resource. A frame opened before tracking began gets a parentless stub node.
+  pub fn add_live(&mut self, frame: u64, async_id: u64, time: f64) {
+    if frame == 0 {
+      return;
+    }
+    self.nodes.entry(frame).or_insert_with(|| ContextNode { created: time, ..ContextNode::default() }).live.insert(async_id);
+  }
+
+  pub fn remove_live(&mut self, frame: u64, async_id: u64) {
+    if let Some(node) = self.nodes.get_mut(&frame) {
+      node.live.remove(&async_id);
+      self.finish_if_done(frame);
+    }
+  }
+
+  pub fn release(&mut self, frame: u64) {
+    if let Some(node) = self.nodes.get_mut(&frame) {
+      node.pinned = false;
+      self.finish_if_done(frame);
+    }
+  }
+
+  pub fn watch(&mut self, frame: u64) {
+    if let Some(node) = self.nodes.get_mut(&frame) {
+      node.watched = true;
+    } else if frame != 0 {
+      // Nothing is live under it: it has already finished.
+      self.finished_watched.push(frame);
+    }
+  }
+
+  /// The frame's JS object is gone: its remaining resources can never run. Returns their ids
+  /// so the execution map can drop them too.
+  pub fn collect(&mut self, frame: u64) -> Vec<u64> {
+    let Some(node) = self.nodes.get_mut(&frame) else {
+      return Vec::new();
+    };
+    node.pinned = false;
+    let orphans: Vec<u64> = node.live.drain().collect();
+    self.finish_if_done(frame);
+    orphans
+  }
+
+  /// Finishes `frame` and then every ancestor it was the last live child of. A loop, not
+  /// recursion: chains of nested contexts can be arbitrarily deep.
+  fn finish_if_done(&mut self, mut frame: u64) {
+    loop {
+      let Some(node) = self.nodes.get(&frame) else { return };
+      if node.pinned || !node.live.is_empty() || node.children > 0 {
+        return;
+      }
+      let node = self.nodes.remove(&frame).unwrap_or_default();
+      if node.watched {
+        self.finished_watched.push(frame);
+      }
+      match self.nodes.get_mut(&node.parent) {
+        Some(parent) => {
+          parent.children = parent.children.saturating_sub(1);
+          frame = node.parent;
+        }
+        None => return,
+      }
+    }
+  }
+
+  pub fn take_finished_watched(&mut self) -> Vec<u64> {
+    std::mem::take(&mut self.finished_watched)
+  }
+
+  pub fn iter(&self) -> impl Iterator<Item = (&u64, &ContextNode)> {
+    self.nodes.iter()
+  }
+
+  pub fn len(&self) -> usize {
+    self.nodes.len()
+  }
+}
+
+#[cfg(test)]
+mod tests {
+  use super::*;
+
+  #[test]
+  fn a_run_finishes_after_its_last_resource_and_cascades_to_the_parent() {
+    let mut tree = ContextTree::default();
+    tree.open(1, 0, 0, 1, true, 0.0);
+    tree.watch(1);
+    tree.open(2, 1, 0, 5, true, 0.0);
+    tree.watch(2);
+    tree.add_live(2, 10, 0.0);
+    tree.release(2);
+    tree.release(1);
+    assert!(tree.take_finished_watched().is_empty(), "child still has live work");
+    tree.remove_live(2, 10);
+    assert_eq!(tree.take_finished_watched(), vec![2, 1]);
+    assert_eq!(tree.len(), 0);
+  }
+
+  #[test]
+  fn collecting_a_frame_releases_its_abandoned_resources() {
+    let mut tree = ContextTree::default();
+    tree.open(3, 0, 0, 1, false, 0.0);
+    tree.add_live(3, 20, 0.0);
+    tree.add_live(3, 21, 0.0);
+    let mut orphans = tree.collect(3);
+    orphans.sort_unstable();
+    assert_eq!(orphans, vec![20, 21]);
+    assert_eq!(tree.len(), 0);
+  }
+
+  #[test]
+  fn a_very_deep_chain_finishes_without_recursion() {
+    let mut tree = ContextTree::default();
+    let depth = 200_000;
+    for frame in 1..=depth {
+      tree.open(frame, frame - 1, 0, 0, true, 0.0);
+    }
+    for frame in 1..depth {
+      tree.release(frame);
+    }
+    assert_eq!(tree.len() as u64, depth);
+    tree.release(depth);
+    assert_eq!(tree.len(), 0);
+  }
+}

@@ -1,0 +1,101 @@
+//! native-execution-context's native core. This file only wires the modules to JS; each
+//! concept lives in its own module. Every export catches panics so that a Rust bug surfaces as
+//! a JS exception, never as an abort of the Node.js process.
+
+#![deny(unsafe_code)]
+
+mod context_tree;
+mod engine;
+mod event_log;
+mod execution_map;
+mod id_map;
+mod monitor;
+mod thread_state;
+
+use napi::bindgen_prelude::{Float64Array, Float64ArraySlice};
+use napi::{Env, Result};
+use napi_derive::napi;
+
+pub use monitor::{NativeMonitorChild, NativeMonitorEntry, NativeMonitorReport};
+
+/// The record layout the JS bridge must write; read once at load so the two sides cannot drift.
+#[napi(object)]
+pub struct LogLayout {
+  pub stride: u32,
+  pub capacity: u32,
+  pub frame_open: f64,
+  pub init: f64,
+  pub settled: f64,
+  pub after: f64,
+  pub frame_release: f64,
+  pub frame_collected: f64,
+  pub frame_watch: f64,
+}
+
+#[napi(catch_unwind)]
+pub fn log_layout() -> LogLayout {
+  LogLayout {
+    stride: event_log::STRIDE as u32,
+    capacity: event_log::CAPACITY as u32,
+    frame_open: event_log::FRAME_OPEN,
+    init: event_log::INIT,
+    settled: event_log::SETTLED,
+    after: event_log::AFTER,
+    frame_release: event_log::FRAME_RELEASE,
+    frame_collected: event_log::FRAME_COLLECTED,
+    frame_watch: event_log::FRAME_WATCH,
+  }
+}
+
+/// Opens this environment's engine and returns its id; it is dropped when the environment exits.
+#[napi(catch_unwind)]
+pub fn open_engine(env: Env) -> Result<u32> {
+  thread_state::open(&env)
+}
+
+/// Allocates the event log the bridge writes into (owned by Rust until handed to V8).
+#[napi(catch_unwind)]
+pub fn create_log() -> Float64Array {
+  Float64Array::new(vec![0.0; event_log::STRIDE * event_log::CAPACITY])
+}
+
+/// Applies the first `count` records of `log`. Returns the watched frames that finished.
+#[napi(catch_unwind)]
+pub fn drain(engine: u32, log: Float64ArraySlice, count: u32) -> Result<Vec<f64>> {
+  thread_state::with(engine, |engine| {
+    engine.apply_batch(&log, count as usize);
+    engine.tree.take_finished_watched().into_iter().map(|frame| frame as f64).collect()
+  })
+}
+
+/// Live contexts and resources, for one owner slot or (when `owner` is absent) all owners.
+#[napi(catch_unwind)]
+pub fn monitor(engine: u32, owner: Option<u32>) -> Result<NativeMonitorReport> {
+  thread_state::with(engine, |engine| monitor::report(engine, owner))
+}
+
+#[napi(object)]
+pub struct EngineStats {
+  pub engines: u32,
+  pub map_size: u32,
+  pub contexts: u32,
+  pub events_applied: f64,
+}
+
+/// Counters for tests and diagnostics: how many engines exist in the process and this one's sizes.
+#[napi(catch_unwind)]
+pub fn engine_stats(engine: u32) -> Result<EngineStats> {
+  let engines = thread_state::count();
+  thread_state::with(engine, |engine| EngineStats {
+    engines,
+    map_size: u32::try_from(engine.map.len()).unwrap_or(u32::MAX),
+    contexts: u32::try_from(engine.tree.len()).unwrap_or(u32::MAX),
+    events_applied: engine.events_applied as f64,
+  })
+}
+
+/// Deliberately panics; the test suite uses it to prove that panics become JS errors.
+#[napi(catch_unwind)]
+pub fn panic_for_test(message: String) {
+  panic!("{message}");
+}

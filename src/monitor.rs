@@ -1,0 +1,69 @@
+//! The monitor report: live context nodes and the live async resources under each.
+
+use napi_derive::napi;
+
+use crate::engine::Engine;
+
+#[napi(object)]
+pub struct NativeMonitorChild {
+  pub async_id: f64,
+  pub type_code: u32,
+  pub created: f64,
+}
+
+#[napi(object)]
+pub struct NativeMonitorEntry {
+  pub frame: f64,
+  pub parent: f64,
+  pub owner: u32,
+  pub async_id: f64,
+  pub created: f64,
+  pub pinned: bool,
+  pub live_children: u32,
+  pub children: Vec<NativeMonitorChild>,
+}
+
+#[napi(object)]
+pub struct NativeMonitorReport {
+  /// Entries in the execution map (live async resources under a context).
+  pub size: u32,
+  /// Nodes in the context tree.
+  pub contexts: u32,
+  pub entries: Vec<NativeMonitorEntry>,
+}
+
+/// Builds the report, for one owner (an ExecutionContext instance's slot) or for all of them.
+pub fn report(engine: &Engine, owner: Option<u32>) -> NativeMonitorReport {
+  let mut entries: Vec<NativeMonitorEntry> = engine
+    .tree
+    .iter()
+    .filter(|(_, node)| owner.is_none_or(|owner| node.owner == owner))
+    .map(|(&frame, node)| {
+      let mut children: Vec<NativeMonitorChild> = node
+        .live
+        .iter()
+        .filter_map(|&async_id| {
+          let entry = engine.map.get(async_id)?;
+          Some(NativeMonitorChild { async_id: async_id as f64, type_code: entry.type_code, created: entry.created })
+        })
+        .collect();
+      children.sort_by(|a, b| a.async_id.total_cmp(&b.async_id));
+      NativeMonitorEntry {
+        frame: frame as f64,
+        parent: node.parent as f64,
+        owner: node.owner,
+        async_id: node.async_id as f64,
+        created: node.created,
+        pinned: node.pinned,
+        live_children: node.children,
+        children,
+      }
+    })
+    .collect();
+  entries.sort_by(|a, b| a.frame.total_cmp(&b.frame));
+  NativeMonitorReport {
+    size: u32::try_from(engine.map.len()).unwrap_or(u32::MAX),
+    contexts: u32::try_from(engine.tree.len()).unwrap_or(u32::MAX),
+    entries,
+  }
+}
