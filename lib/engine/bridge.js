@@ -24,6 +24,23 @@ class Bridge {
     this.hook = null;
     this.typeCodes = new Map();
     this.typeNames = [];
+    // Tracked timeouts, weakly: a cleared timeout never fires `after`, and without a `destroy`
+    // hook the only sign is its `_destroyed` flag, checked by `sweepTimeouts`.
+    this.timeouts = new Map();
+    this.timeoutsSinceSweep = 0;
+  }
+
+  // Ends every tracked timeout that was cleared (or collected). O(live tracked timeouts); runs
+  // every 1,024 new timeouts and before every report.
+  sweepTimeouts() {
+    this.timeoutsSinceSweep = 0;
+    for (const [asyncId, ref] of this.timeouts) {
+      const timeout = ref.deref();
+      if (timeout === undefined || timeout._destroyed === true) {
+        this.timeouts.delete(asyncId);
+        this.log.settled(asyncId);
+      }
+    }
   }
 
   typeCode(type) {
@@ -34,6 +51,12 @@ class Bridge {
       this.typeCodes.set(type, code);
     }
     return code;
+  }
+
+  trackTimeout(asyncId, timeout) {
+    this.timeouts.set(asyncId, new WeakRef(timeout));
+    this.timeoutsSinceSweep += 1;
+    if (this.timeoutsSinceSweep >= 1024) this.sweepTimeouts();
   }
 
   setTracking(enabled) {
@@ -69,6 +92,7 @@ class Bridge {
         if (frame !== undefined && frame.tracked) {
           const oneShot = ONE_SHOT_TYPES.has(type) && !(type === 'Timeout' && resource._repeat);
           log.init(asyncId, frame.id, bridge.typeCode(type), oneShot, Date.now());
+          if (type === 'Timeout') bridge.trackTimeout(asyncId, resource);
         }
       },
       after(asyncId) {

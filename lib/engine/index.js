@@ -114,6 +114,7 @@ class Engine {
 
   // Live contexts (optionally of one owner) with their live resources, read from the native map.
   monitor(owner) {
+    this.bridge.sweepTimeouts();
     this.log.drain();
     const now = Date.now();
     const report = native.monitor(this.id, owner);
@@ -161,6 +162,7 @@ class Engine {
   }
 
   stats() {
+    this.bridge.sweepTimeouts();
     this.log.drain();
     return native.engineStats(this.id);
   }

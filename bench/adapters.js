@@ -1,0 +1,54 @@
+'use strict';
+// Every implementation the benchmark compares, behind one shape: `run(fn, ctx)` and `get()`.
+// Each benchmark process loads exactly one adapter, so hooks of one never slow another.
+
+const path = require('node:path');
+
+const ROOT = path.join(__dirname, '..');
+
+const adapters = {
+  // The floor: no context tracking at all; the workload passes the context by hand.
+  'no tracking': () => {
+    let current;
+    return { run: (fn, ctx) => { current = ctx; return fn(); }, get: () => current, manual: true };
+  },
+  // The floor of any hook-fed engine: an empty `init` hook.
+  'empty init hook': () => {
+    require('node:async_hooks').createHook({ init() {} }).enable();
+    let current;
+    return { run: (fn, ctx) => { current = ctx; return fn(); }, get: () => current, manual: true };
+  },
+  'native-execution-context': () => {
+    const Context = require(ROOT);
+    return { run: (fn, ctx) => Context.run(fn, ctx), get: () => Context.get() };
+  },
+  'native-execution-context (monitor on)': () => {
+    const Context = require(ROOT);
+    Context.configure({ monitor: true });
+    return { run: (fn, ctx) => Context.run(fn, ctx), get: () => Context.get() };
+  },
+  'node-execution-context 3.1.0': () => {
+    const Context = require('node-execution-context');
+    return { run: (fn, ctx) => Context.run(fn, ctx), get: () => Context.get() };
+  },
+  'node-execution-context 3.1.0 (async_hooks mode)': () => {
+    const AsyncHooksContext = require('node-execution-context/src/managers/asyncHooks');
+    const Context = new AsyncHooksContext();
+    return { run: (fn, ctx) => Context.run(fn, ctx), get: () => Context.get(), slow: true };
+  },
+  'AsyncLocalStorage': () => {
+    const { AsyncLocalStorage } = require('node:async_hooks');
+    const als = new AsyncLocalStorage();
+    return { run: (fn, ctx) => als.run(ctx, fn), get: () => als.getStore() };
+  },
+  'cls-hooked 4.2.2': () => {
+    const cls = require('cls-hooked');
+    const ns = cls.createNamespace('bench');
+    return {
+      run: (fn, ctx) => ns.runAndReturn(() => { ns.set('ctx', ctx); return fn(); }),
+      get: () => ns.get('ctx'),
+    };
+  },
+};
+
+module.exports = { adapters };

@@ -1,0 +1,78 @@
+// Public typings of native-execution-context (hand-written; the generated binding.d.ts is private).
+
+/** Options of `configure`. */
+export interface ExecutionContextConfig {
+  /** Track live contexts and their async resources in the native execution map, for `monitor()`. */
+  monitor?: boolean;
+}
+
+/** A live async resource created under a context. */
+export interface MonitorChild {
+  asyncId: number;
+  /** The async_hooks resource type: 'PROMISE', 'Timeout', 'Immediate', 'TCPWRAP', ... */
+  type: string;
+  /** Date.now() when the resource was created. */
+  created: number;
+  /** Milliseconds since `created`. */
+  duration: number;
+}
+
+/** A live context: one `run` or `create`, with the async resources still pending under it. */
+export interface MonitorEntry {
+  /** The async id that was executing when the context was created. */
+  asyncId: number;
+  created: number;
+  duration: number;
+  /** `JSON.stringify(context).length`; -1 when the context cannot be serialised (cyclic). */
+  contextSize: number;
+  /** True while the synchronous part of its `run` is still on the stack. */
+  running: boolean;
+  children: MonitorChild[];
+}
+
+export interface MonitorReport {
+  /** Entries in the native execution map: live async resources created under a context. */
+  size: number;
+  /** Live contexts in the native context tree (all owners). */
+  contexts: number;
+  /** Live resources per type, over this instance's entries. */
+  byType: Record<string, number>;
+  /** The oldest live context, or null. */
+  oldest: { asyncId: number; created: number; duration: number } | null;
+  entries: MonitorEntry[];
+}
+
+export type ExecutionContextErrorCode = 'CONTEXT_DOES_NOT_EXIST' | 'UPDATE_BLOCKED' | 'MONITOR_MISS_CONFIGURATION';
+
+export declare class ExecutionContextError extends Error {
+  readonly name: 'ExecutionContextError';
+  readonly code: ExecutionContextErrorCode;
+}
+
+export declare class ExecutionContext {
+  /** Runs `fn` with `context` current for it and every async continuation it starts; returns fn's result. */
+  run<T>(fn: () => T, context: unknown): T;
+  /** Starts a new context for the current execution and its later continuations only. */
+  create(context: unknown): void;
+  /** The current context, by reference. Throws CONTEXT_DOES_NOT_EXIST outside a context (logs in production). */
+  get<T = any>(): T;
+  /** Replaces the context for the whole current run. */
+  set(context: unknown): void;
+  /** Merges into the current context with Object.assign. */
+  update(context: object): void;
+  /** Whether a context is current. */
+  exists(): boolean;
+  configure(config: ExecutionContextConfig): void;
+  /** Live contexts and resources; throws MONITOR_MISS_CONFIGURATION unless `configure({ monitor: true })`. */
+  monitor(): MonitorReport;
+}
+
+/** The shared instance `require('native-execution-context')` returns. */
+export interface ExecutionContextAPI extends ExecutionContext {
+  readonly ExecutionContext: typeof ExecutionContext;
+  readonly ExecutionContextError: typeof ExecutionContextError;
+  readonly default: ExecutionContextAPI;
+}
+
+declare const context: ExecutionContextAPI;
+export default context;
