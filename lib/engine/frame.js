@@ -9,6 +9,10 @@ class Frame {
     this.slots = slots;
     // Tracked frames are known to the native tree; untracked ones cost nothing there.
     this.tracked = tracked;
+    // Slot of the owner that opened it (for reports).
+    this.owner = 0;
+    // True while the synchronous part of the `run` that opened it is on the stack.
+    this.pinned = false;
   }
 }
 

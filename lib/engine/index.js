@@ -40,8 +40,11 @@ class Engine {
     this.lastFrameId = 0;
     this.lastSlot = -1;
     this.trackingOwners = new Set();
+    this.trackAll = false;
     this.frameRefs = new Map();
     this.watchers = new Map();
+    this.finishedFrames = [];
+    this.flushTimer = null;
     this.registry = new FinalizationRegistry((frameId) => {
       this.frameRefs.delete(frameId);
       this.log.frameCollected(frameId);
@@ -77,26 +80,53 @@ class Engine {
     return this.open(slots, slot, parent, pinned);
   }
 
+  // A new frame: the current one without `slot` (for `exit`).
+  deriveWithout(slot) {
+    const parent = this.strategy.current();
+    if (parent === undefined || parent.slots[slot] === undefined) return parent;
+    const slots = parent.slots.slice();
+    slots[slot] = undefined;
+    return this.open(slots, slot, parent, false);
+  }
+
   open(slots, owner, parent, pinned) {
     this.lastFrameId += 1;
-    const tracked = this.bridge.tracking;
-    const frame = new Frame(this.lastFrameId, slots, tracked);
-    if (tracked) {
-      this.registry.register(frame, frame.id);
-      this.frameRefs.set(frame.id, new WeakRef(frame));
-      const parentId = parent !== undefined && parent.tracked ? parent.id : 0;
-      this.log.frameOpen(frame.id, parentId, owner, executionAsyncId(), pinned, Date.now());
-    }
+    // Children of a tracked frame are tracked too: their work counts toward the parent's end.
+    const tracked = this.trackAll || (parent !== undefined && parent.tracked);
+    const frame = new Frame(this.lastFrameId, slots, false);
+    frame.owner = owner;
+    frame.pinned = pinned;
+    if (tracked) this.startTracking(frame, parent, pinned);
     return frame;
   }
 
-  // Runs fn with `frame` current; the previous frame is back afterwards, even after a throw.
+  // Makes the native tree follow `frame` from now on (resources created before are not counted).
+  startTracking(frame, parent, pinned) {
+    if (frame.tracked) return;
+    if (!this.bridge.tracking) this.bridge.setTracking(true);
+    frame.tracked = true;
+    this.registry.register(frame, frame.id);
+    this.frameRefs.set(frame.id, new WeakRef(frame));
+    const parentId = parent !== undefined && parent.tracked ? parent.id : 0;
+    this.log.frameOpen(frame.id, parentId, frame.owner, executionAsyncId(), pinned, Date.now());
+  }
+
+  // Runs fn with `frame` current (undefined: no frame); the previous frame is back afterwards,
+  // even after a throw. A pinned frame is released in the native tree when fn returns.
   run(frame, fn, thisArg = undefined, args = NO_ARGS) {
     try {
       return this.strategy.runIn(frame, fn, thisArg, args);
     } finally {
-      if (frame.tracked) this.log.frameRelease(frame.id);
+      if (frame !== undefined && frame.tracked && frame.pinned) {
+        frame.pinned = false;
+        this.log.frameRelease(frame.id);
+      }
     }
+  }
+
+  // Runs fn in an already existing frame (a snapshot, a bound function): no pin, no release.
+  runInFrame(frame, fn, thisArg = undefined, args = NO_ARGS) {
+    return this.strategy.runIn(frame, fn, thisArg, args);
   }
 
   // Makes `frame` current for the rest of this execution and everything it starts.
@@ -104,12 +134,13 @@ class Engine {
     this.strategy.enter(frame);
   }
 
-  // Tracking feeds the native execution map; it is on while any owner asks for it.
+  // While any owner asks for it (monitoring), every new frame is tracked in the native tree.
+  // Watched frames turn the bridge's tracking hook on too, and it stays on once used.
   setTracking(owner, enabled) {
     if (enabled) this.trackingOwners.add(owner);
     else this.trackingOwners.delete(owner);
-    const tracking = this.trackingOwners.size > 0;
-    if (tracking !== this.bridge.tracking) this.bridge.setTracking(tracking);
+    this.trackAll = this.trackingOwners.size > 0;
+    if (this.trackAll && !this.bridge.tracking) this.bridge.setTracking(true);
   }
 
   // Live contexts (optionally of one owner) with their live resources, read from the native map.
@@ -147,17 +178,45 @@ class Engine {
 
   // Calls `onFinished` once the frame's run has returned and all work started under it is done.
   watch(frame, onFinished) {
-    if (!frame.tracked) throw new Error('native-execution-context: only tracked frames can be watched');
+    if (!frame.tracked) this.startTracking(frame, undefined, frame.pinned);
     this.watchers.set(frame.id, onFinished);
     this.log.frameWatch(frame.id);
+    this.startFlushing();
   }
 
+  // Called by the log's drain, possibly inside an async hook: only queue, never run user code.
   finished(frameIds) {
-    for (const id of frameIds) {
+    for (const id of frameIds) this.finishedFrames.push(id);
+  }
+
+  // While frames are watched, a 1 ms unref'd interval (opened outside every frame, so it never
+  // counts as anyone's work) drains the log and delivers finished frames to their watchers.
+  startFlushing() {
+    if (this.flushTimer !== null) return;
+    this.flushTimer = this.runInFrame(undefined, () => setInterval(() => this.flush(), 1).unref());
+  }
+
+  flush() {
+    this.bridge.sweepTimeouts();
+    this.log.drain();
+    const ids = this.finishedFrames;
+    this.finishedFrames = [];
+    for (const id of ids) {
       const onFinished = this.watchers.get(id);
       if (onFinished === undefined) continue;
       this.watchers.delete(id);
-      onFinished();
+      try {
+        onFinished();
+      } catch (error) {
+        // A throwing listener is the listener's bug: report it as uncaught, keep the engine going.
+        process.nextTick(() => {
+          throw error;
+        });
+      }
+    }
+    if (this.watchers.size === 0 && this.finishedFrames.length === 0) {
+      clearInterval(this.flushTimer);
+      this.flushTimer = null;
     }
   }
 
