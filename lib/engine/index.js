@@ -5,6 +5,18 @@
 //
 // One engine per thread, shared by every copy of this package loaded in it (kept on globalThis
 // under a registered symbol), so two copies never install two hooks.
+//
+// What faces use (each face allocates its own slot and never touches another face's):
+//   allocateSlot()                  a slot for a new owner (instance, namespace, store, variable)
+//   valueAt(slot)                   the owner's value in the current frame (undefined: none)
+//   current()                       the current frame (undefined outside every frame)
+//   derive(slot, value, pinned)     a new frame: the current one with slot = value
+//   deriveWithout(slot)             a new frame: the current one without slot
+//   run(frame, fn, thisArg, args)   fn in a new frame, previous frame restored; pinned frames released
+//   runInFrame(frame, fn, ...)      fn in an existing (captured) frame
+//   enter(frame)                    frame current for the rest of this execution (enterWith)
+//   watch(frame, onFinished)        onFinished() once frame's run returned and its work is done
+//   setTracking(owner, on), monitor(slot)   native tracking and its report
 
 const { executionAsyncId } = require('node:async_hooks');
 const native = require('./native');
