@@ -4,6 +4,11 @@
 export interface ExecutionContextConfig {
   /** Track live contexts and their async resources in the native execution map, for `monitor()`. */
   monitor?: boolean;
+  /**
+   * Forces the propagation strategy (only before the first context is created). By default the
+   * fastest measured one is used: 'async-context-frame' where Node has it (24+), else 'resource'.
+   */
+  strategy?: 'resource' | 'async-context-frame';
 }
 
 /** A live async resource created under a context. */

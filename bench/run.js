@@ -1,97 +1,237 @@
 'use strict';
-// `npm run bench`: interleaved rounds of the promise-heavy workload, one fresh process per
-// implementation per round, medians and ratios; writes BENCHMARKS.md. A benchmark, not a test.
+// `npm run bench`: interleaved rounds, one fresh process per implementation per round, medians
+// and ratios; writes BENCHMARKS.md and bench/chart.svg. A benchmark, not a test.
 //
-//   npm run bench                       # full run on this Node
-//   npm run bench -- --quick            # a first look in well under a minute
-//   npm run bench -- --node /path/to/node [--node ...]   # also measure other Node binaries
+//   npm run bench                          full run on Node 20, 22 and 24 (fetched into .cache/)
+//   npm run bench -- --quick               a first look on this Node, well under a minute
+//   npm run bench -- --nodes 20,24         choose Node majors;  --node /path/to/node  adds a binary
+//   npm run bench -- --only promise,express
+//   npm run bench -- --callgrind           instruction counts (valgrind), stable under load
 
-const { execFileSync } = require('node:child_process');
+const { execFileSync, spawn } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { adapters } = require('./adapters');
+const { barChart } = require('./chart');
+const { nodeBinary } = require('../scripts/node-binary');
 
 const args = process.argv.slice(2);
-const quick = args.includes('--quick');
-const nodes = [process.execPath];
-for (let i = 0; i < args.length; i++) if (args[i] === '--node') nodes.push(args[i + 1]);
+const flag = (name) => args.includes(name);
+const option = (name) => {
+  const i = args.indexOf(name);
+  return i === -1 ? undefined : args[i + 1];
+};
+const quick = flag('--quick');
 
-const ROUNDS = quick ? 1 : 5;
-const REQUESTS = quick ? 5000 : 20000;
-const CONCURRENCY = 100;
-const OUT = path.join(__dirname, '..', 'BENCHMARKS.md');
-
-const NAMES = Object.keys(adapters);
 const OURS = 'native-execution-context';
-const PEERS = ['node-execution-context 3.1.0', 'AsyncLocalStorage', 'cls-hooked 4.2.2', 'node-execution-context 3.1.0 (async_hooks mode)'];
-
-function runOnce(node, name) {
-  const slow = name.includes('async_hooks mode');
-  const requests = slow ? Math.max(1000, REQUESTS / 10) : REQUESTS;
-  const out = execFileSync(node, [path.join(__dirname, 'workload-promise.js'), name, String(requests), String(CONCURRENCY)], {
-    encoding: 'utf8',
-    timeout: 120_000,
-  });
-  return JSON.parse(out.trim().split('\n').pop());
-}
-
 const median = (values) => {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = sorted.length >> 1;
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 };
+const fmt = (n) => Math.round(n).toLocaleString('en-US');
+const optionalFile = (file) => fs.existsSync(path.join(__dirname, file));
 
-function measure(node) {
-  const version = execFileSync(node, ['--version'], { encoding: 'utf8' }).trim();
-  const samples = Object.fromEntries(NAMES.map((name) => [name, { rps: [], wrong: 0 }]));
-  for (let round = 1; round <= ROUNDS; round++) {
-    // Rotate the order every round so drift on a shared machine does not favour one column.
-    const order = NAMES.map((_, i) => NAMES[(i + round) % NAMES.length]);
-    for (const name of order) {
-      const result = runOnce(node, name);
-      samples[name].rps.push(result.rps);
-      samples[name].wrong += result.wrong;
-    }
-    process.stderr.write(`${version}: round ${round}/${ROUNDS} done\n`);
-  }
-  const rows = NAMES.map((name) => ({ name, rps: median(samples[name].rps), wrong: samples[name].wrong, runs: samples[name].rps.length }));
-  return { version, rows };
+function nodes() {
+  const list = [];
+  const majors = option('--nodes') ?? (quick ? String(process.versions.node.split('.')[0]) : '20,22,24');
+  for (const major of majors.split(',').filter(Boolean)) list.push(nodeBinary(major.trim()));
+  for (let i = 0; i < args.length; i++) if (args[i] === '--node') list.push(args[i + 1]);
+  return [...new Set(list)];
 }
 
-function table({ version, rows }) {
-  const ours = rows.find((row) => row.name === OURS).rps;
-  const lines = [
-    `### Node.js ${version}`,
-    '',
-    '| implementation | requests/s (median) | ours / this | wrong contexts |',
-    '|---|---:|---:|---:|',
-  ];
-  for (const row of rows) {
-    lines.push(`| ${row.name} | ${Math.round(row.rps).toLocaleString('en-US')} | ${(ours / row.rps).toFixed(2)}x | ${row.wrong} |`);
+function runJson(node, file, argv, extraFlags = []) {
+  const out = execFileSync(node, [...extraFlags, path.join(__dirname, file), ...argv], { encoding: 'utf8', timeout: 300_000 });
+  return JSON.parse(out.trim().split('\n').pop());
+}
+
+// Rotate the order every round so drift on a shared machine does not favour one column.
+function interleave(names, rounds, measureOne, label) {
+  const samples = Object.fromEntries(names.map((name) => [name, { values: [], wrong: 0 }]));
+  for (let round = 1; round <= rounds; round++) {
+    for (let i = 0; i < names.length; i++) {
+      const name = names[(i + round) % names.length];
+      const { value, wrong } = measureOne(name);
+      samples[name].values.push(value);
+      samples[name].wrong += wrong;
+    }
+    process.stderr.write(`  ${label}: round ${round}/${rounds}\n`);
   }
-  const ratios = PEERS.map((peer) => `${(ours / rows.find((row) => row.name === peer).rps).toFixed(2)}x ${peer}`);
-  lines.push('', `native-execution-context = ${ratios.join(', ')}.`, '');
+  return names.map((name) => ({ name, value: median(samples[name].values), wrong: samples[name].wrong }));
+}
+
+function ratioTable(rows, ours, unit, floors) {
+  const oursValue = rows.find((row) => row.name === ours).value;
+  const lines = [`| implementation | ${unit} (median) | ${ours} / this | wrong |`, '|---|---:|---:|---:|'];
+  for (const row of rows) {
+    const name = floors.includes(row.name) ? `${row.name} *(floor)*` : row.name === ours ? `**${row.name}**` : row.name;
+    lines.push(`| ${name} | ${fmt(row.value)} | ${(oursValue / row.value).toFixed(2)}x | ${row.wrong} |`);
+  }
   return lines.join('\n');
 }
 
-const results = nodes.map(measure);
-const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
-const report = [
-  '# Benchmarks',
-  '',
-  'Generated by `npm run bench' + (quick ? ' -- --quick' : '') + '` (bench/run.js); do not edit by hand.',
-  '',
-  `Machine: ${os.cpus().length} x ${cpu}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, ${os.platform()} ${os.release()}. Date: ${new Date().toISOString().slice(0, 10)}.`,
-  '',
-  `Workload: ${REQUESTS.toLocaleString('en-US')} logical requests, ${CONCURRENCY} at a time; each runs in its own context and`,
-  'reads it after each of 20 awaits, a setImmediate, a nextTick and a setTimeout(0) (23 reads). One fresh process per',
-  `implementation per round, ${ROUNDS} interleaved round(s) in rotating order; the median is shown. "no tracking" and`,
-  '"empty init hook" are floors: they pass the context by hand. node-execution-context\'s async_hooks mode runs a tenth',
-  'of the requests (it is too slow for the full count); requests/s is comparable.',
-  '',
-  ...results.map(table),
-].join('\n');
+// ---- suites -------------------------------------------------------------------------------
 
-fs.writeFileSync(OUT, `${report}\n`);
-process.stdout.write(`${report}\n`);
+const suites = {
+  promise: {
+    title: 'Promise-heavy workload',
+    describe: (cfg) =>
+      `${fmt(cfg.requests)} logical requests, 100 at a time; each runs in its own context and reads it after each of 20 ` +
+      'awaits, a setImmediate, a nextTick and a setTimeout(0). node-execution-context\'s async_hooks mode runs a tenth of ' +
+      'the requests (it is too slow for the full count); requests/s stays comparable.',
+    config: () => ({ rounds: quick ? 1 : 5, requests: quick ? 5000 : 20000 }),
+    run(node, cfg) {
+      const names = Object.keys(adapters);
+      const rows = interleave(names, cfg.rounds, (name) => {
+        const requests = name.includes('async_hooks mode') ? cfg.requests / 10 : cfg.requests;
+        const r = runJson(node, 'workload-promise.js', [name, String(requests), '100']);
+        return { value: r.rps, wrong: r.wrong };
+      }, 'promise');
+      return { rows, table: ratioTable(rows, OURS, 'requests/s', ['no tracking', 'empty init hook']) };
+    },
+  },
+
+  express: {
+    title: 'Express over HTTP (loopback)',
+    describe: (cfg) =>
+      `Express app; a middleware runs each request in a context, the handler reads it after 3 async hops and ` +
+      `answers JSON. Load: autocannon in a separate process, 50 connections, ${cfg.seconds} s per sample, ` +
+      `${cfg.rounds} interleaved round(s).`,
+    config: () => ({ rounds: quick ? 1 : 3, seconds: quick ? 2 : 5 }),
+    run: (node, cfg) => runExpress(node, cfg),
+  },
+
+  memory: {
+    title: 'Memory: abandoned requests',
+    describe: (cfg) =>
+      `${fmt(cfg.requests)} requests with monitoring on, one in ten abandoned on a promise that never settles; then GC.`,
+    config: () => ({ requests: quick ? 20000 : 100000 }),
+    run(node, cfg) {
+      const r = runJson(node, 'workload-memory.js', [String(cfg.requests)], ['--expose-gc']);
+      const table = [
+        '| requests | abandoned | `monitor().size` before GC | after GC (target <= 100) | contexts after GC | heap growth after GC (target < 20 MB) |',
+        '|---:|---:|---:|---:|---:|---:|',
+        `| ${fmt(r.requests)} | ${fmt(r.abandoned)} | ${fmt(r.sizeBeforeGc)} | ${r.size} | ${r.contexts} | ${r.heapGrowthMB.toFixed(2)} MB |`,
+      ].join('\n');
+      return { rows: [], table };
+    },
+  },
+};
+
+function measureExpress(node, name, seconds) {
+  return new Promise((resolve, reject) => {
+    const server = spawn(node, [path.join(__dirname, 'workload-express.js'), name], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    server.stdout.on('data', (chunk) => {
+      out += chunk;
+      if (!out.includes('\n') || server.loadStarted) return;
+      server.loadStarted = true;
+      const { port } = JSON.parse(out.split('\n')[0]);
+      const load = JSON.parse(execFileSync(process.execPath, [path.join(__dirname, 'load.js'), String(port), String(seconds), '50'], { encoding: 'utf8' }));
+      server.kill('SIGTERM');
+      server.on('exit', () => {
+        const stats = JSON.parse(out.trim().split('\n').pop());
+        resolve({ value: load.rps, wrong: stats.wrong + load.errors });
+      });
+    });
+    server.on('error', reject);
+  });
+}
+
+function runSuites(selected) {
+  return (async () => {
+    const results = [];
+    for (const node of nodes()) {
+      const version = execFileSync(node, ['--version'], { encoding: 'utf8' }).trim();
+      process.stderr.write(`Node.js ${version}\n`);
+      const perNode = { version, suites: {} };
+      for (const key of selected) {
+        const suite = suites[key];
+        const cfg = suite.config();
+        perNode.suites[key] = { ...(await suite.run(node, cfg)), cfg };
+      }
+      results.push(perNode);
+    }
+    return results;
+  })();
+}
+
+async function runExpress(node, cfg) {
+  const names = ['no tracking', OURS, 'node-execution-context 3.1.0', 'AsyncLocalStorage'];
+  const samples = Object.fromEntries(names.map((name) => [name, { values: [], wrong: 0 }]));
+  for (let round = 1; round <= cfg.rounds; round++) {
+    for (let i = 0; i < names.length; i++) {
+      const name = names[(i + round) % names.length];
+      const { value, wrong } = await measureExpress(node, name, cfg.seconds);
+      samples[name].values.push(value);
+      samples[name].wrong += wrong;
+    }
+    process.stderr.write(`  express: round ${round}/${cfg.rounds}\n`);
+  }
+  const rows = names.map((name) => ({ name, value: median(samples[name].values), wrong: samples[name].wrong }));
+  const table = ratioTable(rows, OURS, 'requests/s', ['no tracking']).replace('no tracking *(floor)*', 'no context at all *(floor)*');
+  return { rows, table };
+}
+
+// Instructions per request: Ir(2,000 requests) - Ir(0 requests), divided by 2,000, so start-up
+// (loading the addon, Node's own boot) cancels out. Repeatable under load, unlike seconds.
+function callgrind() {
+  const names = [OURS, 'AsyncLocalStorage', 'node-execution-context 3.1.0', 'cls-hooked 4.2.2', 'no tracking'];
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nec-callgrind-'));
+  const REQUESTS = 2000;
+  const count = (name, requests) => {
+    const outFile = path.join(dir, `${name.replace(/\W+/g, '_')}-${requests}.out`);
+    execFileSync('valgrind', ['--tool=callgrind', `--callgrind-out-file=${outFile}`, process.execPath, '--single-threaded',
+      path.join(__dirname, 'workload-promise.js'), name, String(requests), '100'], { stdio: ['ignore', 'ignore', 'ignore'] });
+    return Number(fs.readFileSync(outFile, 'utf8').match(/^(?:totals|summary): (\d+)/m)[1]);
+  };
+  const lines = ['| implementation | instructions per request | start-up instructions |', '|---|---:|---:|'];
+  for (const name of names) {
+    const startup = count(name, 0);
+    const perRequest = (count(name, REQUESTS) - startup) / REQUESTS;
+    lines.push(`| ${name} | ${fmt(perRequest)} | ${fmt(startup)} |`);
+    process.stderr.write(`  callgrind: ${name} done\n`);
+  }
+  process.stdout.write(`Instruction counts (valgrind --tool=callgrind, Node.js ${process.version} --single-threaded, promise workload):\n\n${lines.join('\n')}\n`);
+}
+
+async function main() {
+  if (flag('--callgrind')) return callgrind();
+  const selected = (option('--only') ?? Object.keys(suites).join(',')).split(',').filter((key) => suites[key]);
+  const results = await runSuites(selected);
+  const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
+  const command = `npm run bench${args.length ? ` -- ${args.join(' ')}` : ''}`;
+  const doc = [
+    '# Benchmarks',
+    '',
+    `Generated by \`${command}\` (bench/run.js) on ${new Date().toISOString().slice(0, 10)}; do not edit by hand.`,
+    `Machine: ${os.cpus().length} x ${cpu}, ${Math.round(os.totalmem() / 2 ** 30)} GiB RAM, ${os.platform()} ${os.release()}, shared and noisy:`,
+    'compare ratios measured in the same run, not absolute numbers across runs.',
+    '',
+    'Each sample is a fresh process running one implementation; rounds are interleaved in rotating order and the median',
+    'is shown. "ours / this" above 1.00x means native-execution-context is faster. Floors are not context libraries:',
+    'they pass the context by hand, with no tracking at all or under an empty `async_hooks` `init` hook.',
+    '',
+    '![requests per second, promise-heavy workload](bench/chart.svg)',
+    '',
+  ];
+  for (const key of selected) {
+    doc.push(`## ${suites[key].title}`, '', suites[key].describe(results[0].suites[key].cfg), '');
+    for (const perNode of results) {
+      const strategy = execFileSync(nodes()[results.indexOf(perNode)], ['-p', "require('./lib/engine').engine().strategyName"], { cwd: path.join(__dirname, '..'), encoding: 'utf8' }).trim();
+      doc.push(`### Node.js ${perNode.version} (strategy: ${strategy})`, '', perNode.suites[key].table, '');
+    }
+  }
+  fs.writeFileSync(path.join(__dirname, '..', 'BENCHMARKS.md'), `${doc.join('\n')}\n`);
+  if (selected.includes('promise')) {
+    const groups = results.map((perNode) => ({ name: `Node.js ${perNode.version}`, rows: perNode.suites.promise.rows }));
+    fs.writeFileSync(path.join(__dirname, 'chart.svg'), barChart({ title: 'Promise-heavy workload: requests/s (higher is better)', groups, highlight: OURS }));
+  }
+  process.stdout.write(`${doc.join('\n')}\n`);
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});

@@ -68,6 +68,21 @@ class Engine {
     return this.strategy.name;
   }
 
+  // Forces a propagation strategy. Only before the first frame: switching later would strand
+  // every context already carried by the old strategy.
+  useStrategy(name) {
+    if (!STRATEGIES.includes(name)) {
+      throw new TypeError(`native-execution-context: unknown strategy ${JSON.stringify(name)}; use one of ${STRATEGIES.join(', ')}`);
+    }
+    if (name === this.strategy.name) return;
+    if (this.lastFrameId !== 0) {
+      throw new Error(`native-execution-context: the strategy can only be chosen before the first context is created (current: ${this.strategy.name})`);
+    }
+    this.strategy = createStrategy(name);
+    this.bridge.strategy = this.strategy;
+    this.bridge.install();
+  }
+
   allocateSlot() {
     this.lastSlot += 1;
     return this.lastSlot;

@@ -69,6 +69,7 @@ class ExecutionContext {
     if (config.monitor !== undefined && typeof config.monitor !== 'boolean') {
       throw new TypeError(`ExecutionContext.configure: "monitor" must be a boolean, got ${describe(config.monitor)}`);
     }
+    if (config.strategy !== undefined) engine.useStrategy(config.strategy);
     if (config.monitor !== undefined) {
       this.#monitoring = config.monitor;
       engine.setTracking(this, config.monitor);

@@ -7,11 +7,11 @@ const { AsyncLocalStorage } = require('node:async_hooks');
 
 const ReflectApply = Reflect.apply;
 
+// Node picks its AsyncLocalStorage implementation at startup; only the async_hooks-based one
+// has `_propagate` (called from its init hook). Feature detection, not version sniffing, so
+// `--no-async-context-frame` on 24 and `--experimental-async-context-frame` on 22 are honoured.
 function hasAsyncContextFrame() {
-  const [major] = process.versions.node.split('.').map(Number);
-  const flags = [...process.execArgv, ...(process.env.NODE_OPTIONS || '').split(/\s+/)];
-  if (major >= 24) return !flags.includes('--no-async-context-frame');
-  return flags.includes('--experimental-async-context-frame');
+  return typeof AsyncLocalStorage.prototype._propagate !== 'function';
 }
 
 function createAsyncContextFrameStrategy() {
