@@ -1,11 +1,12 @@
 'use strict';
 
-const { test, before, after } = require('node:test');
+const { test } = require('node:test');
 const assert = require('node:assert/strict');
 const { spawnSync } = require('node:child_process');
 const path = require('node:path');
 
 const Context = require('..');
+const { useNodeEnv } = require('./helpers/context');
 
 const PACKAGE_ROOT = path.resolve(__dirname, '..');
 
@@ -15,14 +16,7 @@ const MESSAGES = {
   MONITOR_MISS_CONFIGURATION: 'Monitoring option is off by default, please call `configure` with the proper options.',
 };
 
-const savedNodeEnv = process.env.NODE_ENV;
-before(() => {
-  process.env.NODE_ENV = 'test';
-});
-after(() => {
-  if (savedNodeEnv === undefined) delete process.env.NODE_ENV;
-  else process.env.NODE_ENV = savedNodeEnv;
-});
+useNodeEnv('test');
 
 function isContextError(code) {
   return (error) => {

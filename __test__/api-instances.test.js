@@ -1,6 +1,6 @@
 'use strict';
 
-const { test, before, after } = require('node:test');
+const { test, after } = require('node:test');
 const assert = require('node:assert/strict');
 const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
@@ -8,19 +8,15 @@ const os = require('node:os');
 const path = require('node:path');
 
 const Context = require('..');
+const { useNodeEnv } = require('./helpers/context');
 
 const PACKAGE_ROOT = path.resolve(__dirname, '..');
 const temporaryDirectories = [];
 
 // Misuse must throw here (outside production) so a wrong path cannot pass silently.
-const savedNodeEnv = process.env.NODE_ENV;
-before(() => {
-  process.env.NODE_ENV = 'test';
-});
+useNodeEnv('test');
 
 after(() => {
-  if (savedNodeEnv === undefined) delete process.env.NODE_ENV;
-  else process.env.NODE_ENV = savedNodeEnv;
   for (const directory of temporaryDirectories) fs.rmSync(directory, { recursive: true, force: true });
 });
 

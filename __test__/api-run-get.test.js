@@ -1,20 +1,14 @@
 'use strict';
 
-const { test, before, after } = require('node:test');
+const { test } = require('node:test');
 const assert = require('node:assert/strict');
 const { setTimeout: sleep } = require('node:timers/promises');
 
 const Context = require('..');
+const { useNodeEnv } = require('./helpers/context');
 
 // Misuse must throw here (outside production) so a wrong path cannot pass silently.
-const savedNodeEnv = process.env.NODE_ENV;
-before(() => {
-  process.env.NODE_ENV = 'test';
-});
-after(() => {
-  if (savedNodeEnv === undefined) delete process.env.NODE_ENV;
-  else process.env.NODE_ENV = savedNodeEnv;
-});
+useNodeEnv('test');
 
 function nextTimer(ms = 1) {
   return new Promise((resolve) => setTimeout(resolve, ms));

@@ -8,20 +8,7 @@ const { test } = require('node:test');
 const assert = require('node:assert/strict');
 
 const Context = require('..');
-
-// The context object current here, or undefined outside any context (never throws).
-function current() {
-  return Context.exists() ? Context.get() : undefined;
-}
-
-// The id of the current context, or 'none' outside any context.
-function currentId() {
-  return Context.exists() ? Context.get().id : 'none';
-}
-
-function delay(ms) {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
+const { current, currentId, delay } = require('./helpers/context');
 
 // Small seeded PRNG so that a failing interleaving can be replayed.
 function mulberry32(seed) {

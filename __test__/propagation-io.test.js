@@ -17,20 +17,7 @@ const { Readable, Transform, Writable, pipeline } = require('node:stream');
 const streamPromises = require('node:stream/promises');
 
 const Context = require('..');
-
-// The context object current here, or undefined outside any context (never throws).
-function current() {
-  return Context.exists() ? Context.get() : undefined;
-}
-
-// The id of the current context, or 'none' outside any context.
-function currentId() {
-  return Context.exists() ? Context.get().id : 'none';
-}
-
-function delay(ms) {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
+const { current, currentId, delay } = require('./helpers/context');
 
 // Runs `body(done, fail)` inside a run of `context`; resolves with what `done` was called with.
 function inRun(context, body) {

@@ -8,16 +8,7 @@ const assert = require('node:assert/strict');
 const { AsyncLocalStorage } = require('node:async_hooks');
 
 const Context = require('..');
-
-// The context object current here, or undefined outside any context (never throws).
-function current() {
-  return Context.exists() ? Context.get() : undefined;
-}
-
-// The id of the current context, or 'none' outside any context.
-function currentId() {
-  return Context.exists() ? Context.get().id : 'none';
-}
+const { current, currentId } = require('./helpers/context');
 
 function delay(ms, value) {
   return new Promise((resolve) => setTimeout(resolve, ms, value));

@@ -7,11 +7,7 @@ const assert = require('node:assert/strict');
 const timersPromises = require('node:timers/promises');
 
 const Context = require('..');
-
-// The context object current here, or undefined outside any context (never throws).
-function current() {
-  return Context.exists() ? Context.get() : undefined;
-}
+const { current } = require('./helpers/context');
 
 // Runs `body(done)` inside a run of `context`; resolves with what `done` was called with.
 function inRun(context, body) {
