@@ -102,6 +102,25 @@ const suites = {
     run: (node, cfg) => runExpress(node, cfg),
   },
 
+  stores: {
+    title: 'Many stores: 1 and 100 AsyncLocalStorage instances',
+    describe: (cfg) =>
+      `${fmt(cfg.requests)} logical requests, 100 at a time; each runs through one nested \`run\` per store (1 or 100 ` +
+      'instances, each given its own value), then reads the first, a middle and the last store after each of 20 awaits, ' +
+      'a setImmediate, a nextTick and a setTimeout(0). Node 20/22\'s AsyncLocalStorage copies every store onto every new ' +
+      'async resource and Node 24\'s copies its map of stores on every `run`; native-execution-context/als (one slot per ' +
+      'store in a frame shared by all of them) carries one frame per async resource whatever the number of stores.',
+    config: () => ({ rounds: quick ? 1 : 5, requests: quick ? 5000 : 20000 }),
+    run(node, cfg) {
+      const { adapterNames } = require('./workload-stores');
+      const rows = interleave(adapterNames, cfg.rounds, (name) => {
+        const r = runJson(node, 'workload-stores.js', [name, String(cfg.requests), '100']);
+        return { value: r.rps, wrong: r.wrong };
+      }, 'stores');
+      return { rows, table: storesTable(rows) };
+    },
+  },
+
   memory: {
     title: 'Memory: abandoned requests',
     describe: (cfg) =>
@@ -118,6 +137,21 @@ const suites = {
     },
   },
 };
+
+// The many-stores table: per store count, ours and Node's AsyncLocalStorage side by side.
+function storesTable(rows) {
+  const value = (name) => rows.find((row) => row.name === name);
+  const lines = [
+    '| stores | native-execution-context/als (requests/s) | AsyncLocalStorage (requests/s) | ours / AsyncLocalStorage | wrong |',
+    '|---:|---:|---:|---:|---:|',
+  ];
+  for (const [count, label] of [[1, '1 store'], [100, '100 stores']]) {
+    const ours = value(`native-execution-context/als (${label})`);
+    const node = value(`AsyncLocalStorage (${label})`);
+    lines.push(`| ${count} | ${fmt(ours.value)} | ${fmt(node.value)} | **${(ours.value / node.value).toFixed(2)}x** | ${ours.wrong + node.wrong} |`);
+  }
+  return lines.join('\n');
+}
 
 function measureExpress(node, name, seconds) {
   return new Promise((resolve, reject) => {

@@ -1,0 +1,100 @@
+'use strict';
+
+// native-execution-context/als and process 'unhandledRejection': the handler sees the stores of
+// the context in which the promise was rejected. Each scenario runs in its own child process (with
+// this process' strategy), so that node:test's own rejection handling stays out of the way.
+
+const { test } = require('node:test');
+const assert = require('node:assert/strict');
+const { spawnSync } = require('node:child_process');
+const path = require('node:path');
+
+const { engine } = require('../lib/engine');
+const { hasAsyncContextFrame } = require('../lib/engine/strategies/async-context-frame');
+
+const PACKAGE_ROOT = path.resolve(__dirname, '..');
+
+// Runs `body` in a child process with `request` and `tenant` stores and a handler that records
+// [reason, request store, tenant store] per unhandled rejection; returns the records.
+function rejections(body) {
+  const script = `
+    const { AsyncLocalStorage } = require(${JSON.stringify(path.join(PACKAGE_ROOT, 'lib', 'als'))});
+    const request = new AsyncLocalStorage();
+    const tenant = new AsyncLocalStorage({ defaultValue: 'no-tenant' });
+    const records = [];
+    process.on('unhandledRejection', (reason) => {
+      records.push([reason instanceof Error ? reason.message : String(reason), request.getStore() ?? null, tenant.getStore()]);
+    });
+    ${body}
+    setTimeout(() => process.stdout.write(JSON.stringify(records)), 100);
+  `;
+  const result = spawnSync(process.execPath, ['-e', script], { cwd: PACKAGE_ROOT, encoding: 'utf8', env: process.env });
+  assert.equal(result.status, 0, result.stderr);
+  return JSON.parse(result.stdout).sort((x, y) => x[0].localeCompare(y[0]));
+}
+
+test('unhandled rejections from two different contexts each reach the handler with their own stores', () => {
+  const records = rejections(`
+    request.run('req-1', () => tenant.run('acme', () => {
+      Promise.reject(new Error('sync-1'));
+    }));
+    request.run('req-2', () => tenant.run('globex', () => {
+      Promise.reject(new Error('sync-2'));
+    }));
+    request.run('req-3', async () => {
+      await new Promise((resolve) => setTimeout(resolve, 1));
+      throw new Error('async-3');
+    });
+    tenant.run('initech', () => request.run('req-4', () => {
+      setTimeout(() => { Promise.reject(new Error('timer-4')); }, 2);
+    }));
+    request.run('req-5', () => {
+      Promise.resolve().then(() => { throw new Error('then-5'); });
+    });
+    Promise.reject(new Error('outside-6'));
+  `);
+  assert.deepEqual(records, [
+    ['async-3', 'req-3', 'no-tenant'],
+    ['outside-6', null, 'no-tenant'],
+    ['sync-1', 'req-1', 'acme'],
+    ['sync-2', 'req-2', 'globex'],
+    ['then-5', 'req-5', 'no-tenant'],
+    ['timer-4', 'req-4', 'initech'],
+  ]);
+});
+
+test('a rejection inside a nested run is reported with the nested stores, not the outer ones', () => {
+  const records = rejections(`
+    request.run('outer', async () => {
+      await null;
+      tenant.run('inner-tenant', () => request.run('inner', () => {
+        Promise.reject(new Error('nested'));
+      }));
+      Promise.reject(new Error('outer-after'));
+    });
+  `);
+  assert.deepEqual(records, [
+    ['nested', 'inner', 'inner-tenant'],
+    ['outer-after', 'outer', 'no-tenant'],
+  ]);
+});
+
+// Node 24 runs the handler in the frame that was current when the promise was rejected. Node
+// 20/22 (and the `resource` strategy anywhere) run it with the rejected promise as the current
+// resource, which carries the frame of the context that *created* the promise.
+const rejectionFrameSupported = engine().strategyName === 'async-context-frame' && hasAsyncContextFrame();
+
+test('a promise created in one context and rejected in another is reported with the rejecting context', {
+  todo: !rejectionFrameSupported && 'needs engine support: without Node 24\'s AsyncContextFrame the handler sees the creating context',
+}, () => {
+  const records = rejections(`
+    let reject;
+    request.run('creator', () => tenant.run('creator-tenant', () => {
+      new Promise((_, rejectIt) => { reject = rejectIt; });
+    }));
+    request.run('rejecter', () => tenant.run('rejecter-tenant', () => {
+      reject(new Error('crossed'));
+    }));
+  `);
+  assert.deepEqual(records, [['crossed', 'rejecter', 'rejecter-tenant']]);
+});

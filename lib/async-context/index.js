@@ -1,0 +1,113 @@
+'use strict';
+// The `native-execution-context/async-context` face: the TC39 AsyncContext proposal's
+// `AsyncContext.Variable` and `AsyncContext.Snapshot`, following the proposal's spec text
+// (tc39/proposal-async-context, spec.html) step by step, over the shared engine.
+//
+// Each Variable owns one slot of the engine's frames, holding a cell `{ value }`: a Variable run
+// with `undefined` reads `undefined`, and only a Variable with no cell in the frame reads its
+// default. A Snapshot is an engine frame, so it captures every Variable (and every store of the
+// other faces) at once, in O(1).
+
+const { engine: getEngine } = require('../engine');
+
+const engine = getEngine();
+
+class Cell {
+  constructor(value) {
+    this.value = value;
+  }
+}
+
+function requireCallable(fn, what) {
+  if (typeof fn !== 'function') {
+    throw new TypeError(`${what} must be a function, got ${fn === null ? 'null' : typeof fn}`);
+  }
+}
+
+// The ShadowRealm proposal's CopyNameAndLength(F, Target, prefix), as Snapshot.wrap uses it.
+function copyNameAndLength(wrapped, target, prefix) {
+  let length = 0;
+  if (Object.prototype.hasOwnProperty.call(target, 'length')) {
+    const targetLength = target.length;
+    if (typeof targetLength === 'number') {
+      if (targetLength === Infinity) length = Infinity;
+      else if (targetLength === -Infinity || Number.isNaN(targetLength)) length = 0;
+      else length = Math.max(Math.trunc(targetLength), 0);
+    }
+  }
+  Object.defineProperty(wrapped, 'length', { value: length, configurable: true });
+  let name = target.name;
+  if (typeof name !== 'string') name = '';
+  Object.defineProperty(wrapped, 'name', { value: `${prefix} ${name}`, configurable: true });
+}
+
+class Variable {
+  #slot = engine.allocateSlot();
+  #name = '';
+  #defaultValue = undefined;
+
+  /** @param {{ name?: unknown, defaultValue?: unknown }} [options] non-objects are ignored. */
+  constructor(options) {
+    if ((typeof options === 'object' && options !== null) || typeof options === 'function') {
+      if ('name' in options) this.#name = `${options.name}`; // ToString: throws on a symbol
+      this.#defaultValue = options.defaultValue;
+    }
+  }
+
+  get name() {
+    return this.#name;
+  }
+
+  /** Runs `fn(...args)` with this variable set to `value`; the previous mapping is restored afterwards, even after a throw. */
+  run(value, fn, ...args) {
+    requireCallable(fn, 'AsyncContext.Variable.prototype.run: the callback');
+    return engine.run(engine.derive(this.#slot, new Cell(value), true), fn, undefined, args);
+  }
+
+  /** The value in the current mapping, else the default value. */
+  get() {
+    const cell = engine.valueAt(this.#slot);
+    return cell === undefined ? this.#defaultValue : cell.value;
+  }
+}
+
+class Snapshot {
+  #frame = engine.current();
+
+  /** Runs `fn(...args)` with the mapping captured when this snapshot was made. */
+  run(fn, ...args) {
+    requireCallable(fn, 'AsyncContext.Snapshot.prototype.run: the callback');
+    return engine.runInFrame(this.#frame, fn, undefined, args);
+  }
+
+  /** A function that calls `fn` with the caller's `this` and arguments in the mapping current now. */
+  static wrap(fn) {
+    requireCallable(fn, 'AsyncContext.Snapshot.wrap: the argument');
+    const frame = engine.current();
+    // A method: like the spec's built-in function, it is not a constructor and has no prototype.
+    const { wrapped } = {
+      wrapped(...args) {
+        return engine.runInFrame(frame, fn, this, args);
+      },
+    };
+    copyNameAndLength(wrapped, fn, 'wrapped');
+    return wrapped;
+  }
+}
+
+for (const [target, tag] of [
+  [Variable.prototype, 'AsyncContext.Variable'],
+  [Snapshot.prototype, 'AsyncContext.Snapshot'],
+]) {
+  Object.defineProperty(target, Symbol.toStringTag, { value: tag, writable: false, enumerable: false, configurable: true });
+}
+
+// The namespace object: an ordinary object, not a constructor (like `Math`).
+const AsyncContext = {};
+Object.defineProperties(AsyncContext, {
+  Variable: { value: Variable, writable: true, enumerable: false, configurable: true },
+  Snapshot: { value: Snapshot, writable: true, enumerable: false, configurable: true },
+  [Symbol.toStringTag]: { value: 'AsyncContext', writable: false, enumerable: false, configurable: true },
+});
+
+module.exports = { AsyncContext, Variable, Snapshot };
