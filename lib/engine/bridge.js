@@ -36,7 +36,9 @@ class Bridge {
     this.timeoutsSinceSweep = 0;
     for (const [asyncId, ref] of this.timeouts) {
       const timeout = ref.deref();
-      if (timeout === undefined || timeout._destroyed === true) {
+      // An unref'd timer (Node's keep-alive and Date-header timers among them) is background
+      // work: it does not hold its context open, or `end` would wait seconds on every server.
+      if (timeout === undefined || timeout._destroyed === true || timeout.hasRef() === false) {
         this.timeouts.delete(asyncId);
         this.log.settled(asyncId);
       }
@@ -89,7 +91,7 @@ class Bridge {
     return {
       init(asyncId, type, triggerAsyncId, resource) {
         const frame = strategy.propagate(resource);
-        if (frame !== undefined && frame.tracked) {
+        if (frame !== undefined && frame.tracked && !(type === 'Timeout' && resource.hasRef() === false)) {
           const oneShot = ONE_SHOT_TYPES.has(type) && !(type === 'Timeout' && resource._repeat);
           log.init(asyncId, frame.id, bridge.typeCode(type), oneShot, Date.now());
           if (type === 'Timeout') bridge.trackTimeout(asyncId, resource);

@@ -16,6 +16,7 @@
 //   runInFrame(frame, fn, ...)      fn in an existing (captured) frame
 //   enter(frame)                    frame current for the rest of this execution (enterWith)
 //   watch(frame, onFinished)        onFinished() once frame's run returned and its work is done
+//   flush()                         drain the event log now and deliver finished frames
 //   setTracking(owner, on), monitor(slot)   native tracking and its report
 
 const { executionAsyncId } = require('node:async_hooks');
@@ -135,7 +136,7 @@ class Engine {
   open(slots, owner, parent, pinned) {
     this.lastFrameId += 1;
     // Children of a tracked frame are tracked too: their work counts toward the parent's end.
-    const tracked = this.trackAll || (parent !== undefined && parent.tracked);
+    const tracked = this.trackAll || (parent !== undefined && parent.tracked && this.bridge.tracking);
     const frame = new Frame(this.lastFrameId, slots, false);
     frame.owner = owner;
     frame.pinned = pinned;
@@ -184,6 +185,7 @@ class Engine {
     else this.trackingOwners.delete(owner);
     this.trackAll = this.trackingOwners.size > 0;
     if (this.trackAll && !this.bridge.tracking) this.bridge.setTracking(true);
+    if (!this.trackAll && this.bridge.tracking && this.watchers.size === 0) this.bridge.setTracking(false);
   }
 
   // Live contexts (optionally of one owner) with their live resources, read from the native map.
@@ -260,6 +262,9 @@ class Engine {
     if (this.watchers.size === 0 && this.finishedFrames.length === 0) {
       clearInterval(this.flushTimer);
       this.flushTimer = null;
+      // Nothing watched and no monitor: stop paying for the tracking hook. Frames still tracked
+      // are cleaned from the native map when they are collected.
+      if (!this.trackAll && this.bridge.tracking) this.bridge.setTracking(false);
     }
   }
 
