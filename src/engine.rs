@@ -25,6 +25,9 @@ impl Engine {
       Event::FrameOpen { frame, parent, owner, async_id, pinned, time } => {
         self.tree.open(frame, parent, owner, async_id, pinned, time);
       }
+      // Frame 0 is "no frame": the bridge never writes it, and an entry no context lists
+      // would only inflate the map.
+      Event::Init { frame: 0, .. } => {}
       Event::Init { async_id, frame, type_code, one_shot, time } => {
         if let Some(stale) = self.map.insert(async_id, Entry { frame, type_code, one_shot, created: time }) {
           self.tree.remove_live(stale.frame, async_id);

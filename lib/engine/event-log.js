@@ -9,11 +9,12 @@ const STRIDE = layout.stride;
 const LIMIT = layout.stride * layout.capacity;
 
 class EventLog {
-  constructor(engineId, onFinished) {
+  constructor(engineId, onFinished, onFailure) {
     this.engineId = engineId;
     this.buffer = native.createLog();
     this.cursor = 0;
     this.onFinished = onFinished;
+    this.onFailure = onFailure;
     this.failure = null;
   }
 
@@ -85,7 +86,11 @@ class EventLog {
       finished = native.drain(this.engineId, this.buffer, count);
     } catch (error) {
       this.failure = error;
-      process.nextTick(() => process.emitWarning(`native-execution-context: tracking stopped: ${error.message}`));
+      // Outside the hook: turn tracking off and say so once.
+      process.nextTick(() => {
+        this.onFailure(error);
+        process.emitWarning(`native-execution-context: tracking stopped: ${error.message}`);
+      });
       return;
     }
     if (finished.length > 0) this.onFinished(finished);

@@ -23,7 +23,7 @@ const { executionAsyncId } = require('node:async_hooks');
 const native = require('./native');
 const { Bridge } = require('./bridge');
 const { EventLog } = require('./event-log');
-const { Frame } = require('./frame');
+const { Frame, frameParts, readSlot } = require('./frame');
 const { resourceStrategy } = require('./strategies/resource');
 const { createAsyncContextFrameStrategy, hasAsyncContextFrame } = require('./strategies/async-context-frame');
 
@@ -44,29 +44,14 @@ function defaultStrategyName() {
   return hasAsyncContextFrame() ? 'async-context-frame' : 'resource';
 }
 
-const EMPTY_SLOTS = [];
-
-// A copy of `slots` with `slot` set to `value`, allocated once at its final length: `slice()`
-// followed by a write past the end copies twice (V8 grows the copy's backing store), which made
-// 100 nested runs (one per store) cost two O(n) copies each.
-function withSlot(slots, slot, value) {
-  const length = slots.length;
-  if (slot < length) {
-    const copy = slots.slice();
-    copy[slot] = value;
-    return copy;
-  }
-  const copy = new Array(slot + 1);
-  for (let i = 0; i < length; i++) copy[i] = slots[i];
-  copy[slot] = value;
-  return copy;
-}
-
 class Engine {
   constructor() {
     this.id = native.openEngine();
     this.strategy = createStrategy(defaultStrategyName());
-    this.log = new EventLog(this.id, (frames) => this.finished(frames));
+    this.log = new EventLog(this.id, (frames) => this.finished(frames), () => {
+      this.trackAll = false;
+      this.bridge.setTracking(false);
+    });
     this.bridge = new Bridge(this.strategy, this.log);
     this.lastFrameId = 0;
     this.lastSlot = -1;
@@ -113,31 +98,28 @@ class Engine {
 
   // The current value of one owner's slot, or undefined outside any frame that set it.
   valueAt(slot) {
-    const frame = this.strategy.current();
-    return frame === undefined ? undefined : frame.slots[slot];
+    return readSlot(this.strategy.current(), slot);
   }
 
   // A new frame: the current one with `slot` set to `value`. `pinned` frames belong to a `run`
   // and stay open in the native tree until `release`.
   derive(slot, value, pinned) {
     const parent = this.strategy.current();
-    return this.open(withSlot(parent === undefined ? EMPTY_SLOTS : parent.slots, slot, value), slot, parent, pinned);
+    return this.open(frameParts(parent, slot, value), slot, parent, pinned);
   }
 
   // A new frame: the current one without `slot` (for `exit`).
   deriveWithout(slot) {
     const parent = this.strategy.current();
-    if (parent === undefined || parent.slots[slot] === undefined) return parent;
-    const slots = parent.slots.slice();
-    slots[slot] = undefined;
-    return this.open(slots, slot, parent, false);
+    if (readSlot(parent, slot) === undefined) return parent;
+    return this.open(frameParts(parent, slot, undefined), slot, parent, false);
   }
 
-  open(slots, owner, parent, pinned) {
+  open({ slots, sparse }, owner, parent, pinned) {
     this.lastFrameId += 1;
     // Children of a tracked frame are tracked too: their work counts toward the parent's end.
     const tracked = this.trackAll || (parent !== undefined && parent.tracked && this.bridge.tracking);
-    const frame = new Frame(this.lastFrameId, slots, false);
+    const frame = new Frame(this.lastFrameId, slots, sparse);
     frame.owner = owner;
     frame.pinned = pinned;
     if (tracked) this.startTracking(frame, parent, pinned);
@@ -146,7 +128,7 @@ class Engine {
 
   // Makes the native tree follow `frame` from now on (resources created before are not counted).
   startTracking(frame, parent, pinned) {
-    if (frame.tracked) return;
+    if (frame.tracked || this.log.failure !== null) return;
     if (!this.bridge.tracking) this.bridge.setTracking(true);
     frame.tracked = true;
     this.registry.register(frame, frame.id);
@@ -183,13 +165,16 @@ class Engine {
   setTracking(owner, enabled) {
     if (enabled) this.trackingOwners.add(owner);
     else this.trackingOwners.delete(owner);
-    this.trackAll = this.trackingOwners.size > 0;
+    this.trackAll = this.trackingOwners.size > 0 && this.log.failure === null;
     if (this.trackAll && !this.bridge.tracking) this.bridge.setTracking(true);
     if (!this.trackAll && this.bridge.tracking && this.watchers.size === 0) this.bridge.setTracking(false);
   }
 
   // Live contexts (optionally of one owner) with their live resources, read from the native map.
   monitor(owner) {
+    if (this.log.failure !== null) {
+      throw new Error(`native-execution-context: tracking stopped after a native failure, the report would be stale: ${this.log.failure.message}`);
+    }
     this.bridge.sweepTimeouts();
     this.log.drain();
     const now = Date.now();
@@ -209,7 +194,7 @@ class Engine {
           duration: now - entry.created,
           running: entry.pinned,
           liveChildContexts: entry.liveChildren,
-          value: frame === undefined ? undefined : frame.slots[entry.owner],
+          value: readSlot(frame, entry.owner),
           children: entry.children.map((child) => ({
             asyncId: child.asyncId,
             type: names[child.typeCode],

@@ -3,10 +3,21 @@
 // AsyncLocalStorage works) and reading it back from `executionAsyncResource()`. Nothing needs
 // freeing: a frame lives exactly as long as some resource or running code references it.
 
-const { executionAsyncResource } = require('node:async_hooks');
+const { executionAsyncId, executionAsyncResource } = require('node:async_hooks');
 
 const kFrame = Symbol('native-execution-context.frame');
 const ReflectApply = Reflect.apply;
+
+// Resources whose frame `enter` replaced during the current callback, with what to restore.
+const entered = new Map();
+
+function restoreEntered() {
+  for (const [resource, { previous, frame }] of entered) {
+    // A `run` that already restored its own frame (or a later enter) is left alone.
+    if (resource[kFrame] === frame) resource[kFrame] = previous;
+  }
+  entered.clear();
+}
 
 const resourceStrategy = {
   name: 'resource',
@@ -34,8 +45,23 @@ const resourceStrategy = {
     }
   },
 
+  // `enterWith`: the frame holds for the rest of the current callback and everything it starts,
+  // but not for the resource's next callback (an interval's next tick, a socket's next `data`):
+  // that would hand one request's context to the next. Without an `after` hook, the end of the
+  // current callback is observed with a microtask, which runs before any other macrotask.
   enter(frame) {
-    executionAsyncResource()[kFrame] = frame;
+    const resource = executionAsyncResource();
+    const previous = resource[kFrame];
+    resource[kFrame] = frame;
+    // At top level (async id 0 or 1) there is no next callback: the main script runs once.
+    if (executionAsyncId() <= 1) return;
+    const pending = entered.get(resource);
+    if (pending === undefined) {
+      entered.set(resource, { previous, frame });
+      if (entered.size === 1) queueMicrotask(restoreEntered);
+    } else {
+      pending.frame = frame;
+    }
   },
 };
 
