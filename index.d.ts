@@ -1,83 +1,102 @@
 // Public typings of native-execution-context (hand-written; the generated binding.d.ts is private).
+//
+// `export =` because index.js is CommonJS (`module.exports = instance`): `require()`, `import x =
+// require()`, JS with // @ts-check (and editors' IntelliSense), ES modules' default import and
+// `import x from` under esModuleInterop all see the instance. The types live in the merged
+// namespace: `import type { MonitorReport } from 'native-execution-context'` works as before.
 
-/** Options of `configure`. */
-export interface ExecutionContextConfig {
-  /** Track live contexts and their async resources in the native execution map, for `monitor()`. */
-  monitor?: boolean;
-  /**
-   * Forces the propagation strategy (only before the first context is created). By default the
-   * fastest measured one is used: 'async-context-frame' where Node has it (24+), else 'resource'.
-   */
-  strategy?: 'resource' | 'async-context-frame';
-}
+declare namespace context {
+  /** Options of `configure`. */
+  interface ExecutionContextConfig {
+    /** Track live contexts and their async resources in the native execution map, for `monitor()`. */
+    monitor?: boolean;
+    /**
+     * Forces the propagation strategy (only before the first context is created). By default the
+     * fastest measured one is used: 'async-context-frame' where Node has it (24+), else 'resource'.
+     */
+    strategy?: 'resource' | 'async-context-frame';
+  }
 
-/** A live async resource created under a context. */
-export interface MonitorChild {
-  asyncId: number;
-  /** The async_hooks resource type: 'PROMISE', 'Timeout', 'Immediate', 'TCPWRAP', ... */
-  type: string;
-  /** Date.now() when the resource was created. */
-  created: number;
-  /** Milliseconds since `created`. */
-  duration: number;
-}
+  /** A live async resource created under a context. */
+  interface MonitorChild {
+    asyncId: number;
+    /** The async_hooks resource type: 'PROMISE', 'Timeout', 'Immediate', 'TCPWRAP', ... */
+    type: string;
+    /** Date.now() when the resource was created. */
+    created: number;
+    /** Milliseconds since `created`. */
+    duration: number;
+  }
 
-/** A live context: one `run` or `create`, with the async resources still pending under it. */
-export interface MonitorEntry {
-  /** The async id that was executing when the context was created. */
-  asyncId: number;
-  created: number;
-  duration: number;
-  /** `JSON.stringify(context).length`; -1 when the context cannot be serialised (cyclic). */
-  contextSize: number;
-  /** True while the synchronous part of its `run` is still on the stack. */
-  running: boolean;
-  children: MonitorChild[];
-}
+  /** A live context: one `run` or `create`, with the async resources still pending under it. */
+  interface MonitorEntry {
+    /** The async id that was executing when the context was created. */
+    asyncId: number;
+    created: number;
+    duration: number;
+    /** `JSON.stringify(context).length`; -1 when the context cannot be serialised (cyclic). */
+    contextSize: number;
+    /** True while the synchronous part of its `run` is still on the stack. */
+    running: boolean;
+    children: MonitorChild[];
+  }
 
-export interface MonitorReport {
-  /** Entries in the native execution map: live async resources created under a context. */
-  size: number;
-  /** Live contexts in the native context tree (all owners). */
-  contexts: number;
-  /** Live resources per type, over this instance's entries. */
-  byType: Record<string, number>;
-  /** The oldest live context, or null. */
-  oldest: { asyncId: number; created: number; duration: number } | null;
-  entries: MonitorEntry[];
-}
+  interface MonitorReport {
+    /** Entries in the native execution map: live async resources created under a context. */
+    size: number;
+    /** Live contexts in the native context tree (all owners). */
+    contexts: number;
+    /** Live resources per type, over this instance's entries. */
+    byType: Record<string, number>;
+    /** The oldest live context, or null. */
+    oldest: { asyncId: number; created: number; duration: number } | null;
+    entries: MonitorEntry[];
+  }
 
-export type ExecutionContextErrorCode = 'CONTEXT_DOES_NOT_EXIST' | 'UPDATE_BLOCKED' | 'MONITOR_MISS_CONFIGURATION';
+  type ExecutionContextErrorCode = 'CONTEXT_DOES_NOT_EXIST' | 'UPDATE_BLOCKED' | 'MONITOR_MISS_CONFIGURATION';
 
-export declare class ExecutionContextError extends Error {
-  readonly name: 'ExecutionContextError';
-  readonly code: ExecutionContextErrorCode;
-}
+  interface ExecutionContextError extends Error {
+    readonly name: 'ExecutionContextError';
+    readonly code: ExecutionContextErrorCode;
+  }
 
-export declare class ExecutionContext {
-  /** Runs `fn` with `context` current for it and every async continuation it starts; returns fn's result. */
-  run<T>(fn: () => T, context: unknown): T;
-  /** Starts a new context for the current execution and its later continuations only. */
-  create(context: unknown): void;
-  /** The current context, by reference. Throws CONTEXT_DOES_NOT_EXIST outside a context (logs in production). */
-  get<T = any>(): T;
-  /** Replaces the context for the whole current run. */
-  set(context: unknown): void;
-  /** Merges into the current context with Object.assign. */
-  update(context: object): void;
-  /** Whether a context is current. */
-  exists(): boolean;
-  configure(config: ExecutionContextConfig): void;
-  /** Live contexts and resources; throws MONITOR_MISS_CONFIGURATION unless `configure({ monitor: true })`. */
-  monitor(): MonitorReport;
+  interface ExecutionContext {
+    /** Runs `fn` with `context` current for it and every async continuation it starts; returns fn's result. */
+    run<T>(fn: () => T, context: unknown): T;
+    /** Starts a new context for the current execution and its later continuations only. */
+    create(context: unknown): void;
+    /** The current context, by reference. Throws CONTEXT_DOES_NOT_EXIST outside a context (logs in production). */
+    get<T = any>(): T;
+    /** Replaces the context for the whole current run. */
+    set(context: unknown): void;
+    /** Merges into the current context with Object.assign. */
+    update(context: object): void;
+    /** Whether a context is current. */
+    exists(): boolean;
+    configure(config: ExecutionContextConfig): void;
+    /** Live contexts and resources; throws MONITOR_MISS_CONFIGURATION unless `configure({ monitor: true })`. */
+    monitor(): MonitorReport;
+  }
+
+  /** The shared instance `require('native-execution-context')` returns. */
+  interface ExecutionContextAPI extends ExecutionContext {
+    readonly ExecutionContext: ExecutionContextConstructor;
+    readonly ExecutionContextError: ExecutionContextErrorConstructor;
+    readonly default: ExecutionContextAPI;
+  }
+
+  /** `new Context.ExecutionContext()`: an independent instance. */
+  interface ExecutionContextConstructor {
+    new (): ExecutionContext;
+    readonly prototype: ExecutionContext;
+  }
+
+  interface ExecutionContextErrorConstructor {
+    new (code: ExecutionContextErrorCode): ExecutionContextError;
+    readonly prototype: ExecutionContextError;
+  }
 }
 
 /** The shared instance `require('native-execution-context')` returns. */
-export interface ExecutionContextAPI extends ExecutionContext {
-  readonly ExecutionContext: typeof ExecutionContext;
-  readonly ExecutionContextError: typeof ExecutionContextError;
-  readonly default: ExecutionContextAPI;
-}
-
-declare const context: ExecutionContextAPI;
-export default context;
+declare const context: context.ExecutionContextAPI;
+export = context;

@@ -5,7 +5,11 @@
 
 const { AsyncLocalStorage } = require('node:async_hooks');
 
+const { Frame } = require('../frame');
+
 const ReflectApply = Reflect.apply;
+// "No frame", as a store: AsyncLocalStorage.run(undefined) inside no store would be a no-op.
+const EMPTY_FRAME = new Frame(0, [], undefined);
 
 // Node picks its AsyncLocalStorage implementation at startup; only the async_hooks-based one
 // has `_propagate` (called from its init hook). Feature detection, not version sniffing, so
@@ -29,7 +33,11 @@ function createAsyncContextFrameStrategy() {
     },
 
     runIn(frame, fn, thisArg, args) {
-      return storage.run(frame, ReflectApply, fn, thisArg, args);
+      let store = frame === undefined ? EMPTY_FRAME : frame;
+      // Node's run() skips opening a scope when the store is already current, and then an
+      // enterWith inside would outlive the call: give the same frame a new identity.
+      if (store === storage.getStore()) store = Object.create(store);
+      return storage.run(store, ReflectApply, fn, thisArg, args);
     },
 
     enter(frame) {

@@ -8,15 +8,21 @@ const { executionAsyncId, executionAsyncResource } = require('node:async_hooks')
 const kFrame = Symbol('native-execution-context.frame');
 const ReflectApply = Reflect.apply;
 
-// Resources whose frame `enter` replaced during the current callback, with what to restore.
+// Resources whose frame `enter` replaced during the current callback, with the frame each had
+// when the callback began (what its next callback must start from).
 const entered = new Map();
+// (resource, saved frame) pairs of the `runIn` calls on the stack, outermost first: an `enter`
+// inside a run must restore what the resource had before the outermost run, not the run's frame.
+const runStack = [];
 
 function restoreEntered() {
-  for (const [resource, { previous, frame }] of entered) {
-    // A `run` that already restored its own frame (or a later enter) is left alone.
-    if (resource[kFrame] === frame) resource[kFrame] = previous;
-  }
+  for (const [resource, original] of entered) resource[kFrame] = original;
   entered.clear();
+}
+
+function frameBeforeRuns(resource, current) {
+  for (let i = 0; i < runStack.length; i += 2) if (runStack[i] === resource) return runStack[i + 1];
+  return current;
 }
 
 const resourceStrategy = {
@@ -38,9 +44,11 @@ const resourceStrategy = {
     const resource = executionAsyncResource();
     const previous = resource[kFrame];
     resource[kFrame] = frame;
+    runStack.push(resource, previous);
     try {
       return ReflectApply(fn, thisArg, args);
     } finally {
+      runStack.length -= 2;
       resource[kFrame] = previous;
     }
   },
@@ -55,12 +63,9 @@ const resourceStrategy = {
     resource[kFrame] = frame;
     // At top level (async id 0 or 1) there is no next callback: the main script runs once.
     if (executionAsyncId() <= 1) return;
-    const pending = entered.get(resource);
-    if (pending === undefined) {
-      entered.set(resource, { previous, frame });
+    if (!entered.has(resource)) {
+      entered.set(resource, frameBeforeRuns(resource, previous));
       if (entered.size === 1) queueMicrotask(restoreEntered);
-    } else {
-      pending.frame = frame;
     }
   },
 };

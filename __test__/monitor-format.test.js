@@ -1,0 +1,263 @@
+'use strict';
+// native-execution-context/monitor: formatMonitor on synthetic and real reports, and the
+// `native-execution-context monitor <script>` CLI on a script that leaves a request stuck.
+
+const { test } = require('node:test');
+const assert = require('node:assert/strict');
+const { spawn } = require('node:child_process');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+
+const { formatMonitor, formatDuration } = require('../lib/monitor');
+
+const ROOT = path.join(__dirname, '..');
+const CLI = path.join(ROOT, 'bin', 'cli.js');
+const NOW = Date.UTC(2026, 0, 2, 3, 4, 5);
+
+function syntheticReport() {
+  const child = (asyncId, type, ago) => ({ asyncId, type, created: NOW - ago, duration: -1 });
+  return {
+    size: 12,
+    contexts: 4,
+    byType: {},
+    oldest: null,
+    // Deliberately not in age order.
+    entries: [
+      { asyncId: 95, created: NOW - 150, duration: -1, contextSize: 20, running: true, children: [child(101, 'PROMISE', 120), child(100, 'Timeout', 140)] },
+      {
+        asyncId: 48,
+        created: NOW - 9000,
+        duration: -1,
+        contextSize: 31,
+        running: false,
+        children: [child(60, 'PROMISE', 8900), child(70, 'TCPWRAP', 4000), child(50, 'PROMISE', 9000)],
+      },
+      { asyncId: 7, created: NOW - 3723000, duration: -1, contextSize: -1, running: false, children: [] },
+      {
+        asyncId: 8,
+        created: NOW - 185000,
+        duration: -1,
+        contextSize: 12345,
+        running: false,
+        children: Array.from({ length: 7 }, (_, i) => child(200 + i, 'Immediate', 1000 * (i + 1))),
+      },
+    ],
+  };
+}
+
+test('formatMonitor prints contexts oldest first, resources grouped by type with ages, old ones flagged stuck?', () => {
+  assert.equal(
+    formatMonitor(syntheticReport(), { now: NOW }),
+    [
+      'native-execution-context monitor 2026-01-02T03:04:05.000Z: 4 live contexts (3 stuck?), 12 live resources (Immediate 7, PROMISE 3, TCPWRAP 1, Timeout 1)',
+      '├─ context 1 (async id 7): age 1h02m, size ? (not serialisable), waiting  <- stuck?',
+      '│  └─ no live resources',
+      '├─ context 2 (async id 8): age 3m05s, size 12.3k, waiting  <- stuck?',
+      '│  └─ Immediate ×7: 7.0s, 6.0s, 5.0s, 4.0s, 3.0s, … 2 more',
+      '├─ context 3 (async id 48): age 9.0s, size 31, waiting  <- stuck?',
+      '│  ├─ PROMISE ×2: 9.0s, 8.9s',
+      '│  └─ TCPWRAP ×1: 4.0s',
+      '└─ context 4 (async id 95): age 150ms, size 20, running',
+      '   ├─ Timeout ×1: 140ms',
+      '   └─ PROMISE ×1: 120ms',
+    ].join('\n'),
+  );
+});
+
+test('formatMonitor options: stuckAfter, maxContexts, maxAges, title; an empty report', () => {
+  assert.equal(
+    formatMonitor(syntheticReport(), { now: NOW, stuckAfter: 60_000, maxContexts: 2, maxAges: 2, title: 'my app' }),
+    [
+      'my app 2026-01-02T03:04:05.000Z: 4 live contexts (2 stuck?), 12 live resources (Immediate 7, PROMISE 3, TCPWRAP 1, Timeout 1)',
+      '├─ context 1 (async id 7): age 1h02m, size ? (not serialisable), waiting  <- stuck?',
+      '│  └─ no live resources',
+      '├─ context 2 (async id 8): age 3m05s, size 12.3k, waiting  <- stuck?',
+      '│  └─ Immediate ×7: 7.0s, 6.0s, … 5 more',
+      '└─ … and 2 more contexts',
+    ].join('\n'),
+  );
+  assert.equal(
+    formatMonitor({ size: 0, contexts: 0, byType: {}, oldest: null, entries: [] }, { now: NOW }),
+    'native-execution-context monitor 2026-01-02T03:04:05.000Z: no live contexts',
+  );
+});
+
+test('without `now`, ages are the durations the report was taken with', () => {
+  const report = {
+    size: 1,
+    contexts: 1,
+    byType: { PROMISE: 1 },
+    oldest: null,
+    entries: [{ asyncId: 3, created: 0, duration: 6500, contextSize: 2, running: false, children: [{ asyncId: 4, type: 'PROMISE', created: 0, duration: 6400 }] }],
+  };
+  const lines = formatMonitor(report).split('\n');
+  assert.match(lines[0], /^native-execution-context monitor \d{4}-\d\d-\d\dT[\d:.]+Z: 1 live context \(1 stuck\?\), 1 live resource \(PROMISE 1\)$/);
+  assert.deepEqual(lines.slice(1), ['└─ context 1 (async id 3): age 6.5s, size 2, waiting  <- stuck?', '   └─ PROMISE ×1: 6.4s']);
+});
+
+test('formatDuration boundaries, and bad input is rejected with a TypeError', () => {
+  assert.deepEqual([0, 999, 1000, 1049, 59_999, 60_000, 61_000, 3_599_999, 3_600_000, 7_260_000, -5].map(formatDuration), [
+    '0ms',
+    '999ms',
+    '1.0s',
+    '1.0s',
+    '59.9s',
+    '1m00s',
+    '1m01s',
+    '59m59s',
+    '1h00m',
+    '2h01m',
+    '0ms',
+  ]);
+  assert.throws(() => formatMonitor(undefined), { name: 'TypeError', message: /expects the report returned by monitor\(\), got undefined/ });
+  assert.throws(() => formatMonitor({ entries: 'no' }), TypeError);
+  assert.throws(() => formatMonitor(syntheticReport(), { stuckAfter: -1 }), { name: 'TypeError', message: /"stuckAfter" must be a non-negative number/ });
+});
+
+test('formatMonitor on a real report of a monitored instance', async () => {
+  const Context = require('..');
+  const instance = new Context.ExecutionContext();
+  instance.configure({ monitor: true });
+  let release;
+  const done = instance.run(async () => {
+    await new Promise((resolve) => {
+      release = resolve;
+    });
+  }, { requestId: 'real' });
+  const lines = formatMonitor(instance.monitor(), { stuckAfter: 0 }).split('\n');
+  assert.match(lines[0], /: 1 live context \(1 stuck\?\), \d+ live resources? \(PROMISE \d+\)$/);
+  assert.match(lines[1], /^└─ context 1 \(async id \d+\): age \d+ms, size 20, waiting {2}<- stuck\?$/);
+  assert.match(lines[2], /^ {3}└─ PROMISE ×\d+: \d+ms/);
+  release();
+  await done;
+  instance.configure({ monitor: false });
+});
+
+// Runs the CLI; resolves with its exit code, signal, stdout and stderr.
+function runCli(args, { timeout = 15_000 } = {}) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk) => (stdout += chunk));
+    child.stderr.setEncoding('utf8').on('data', (chunk) => (stderr += chunk));
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeout);
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr });
+    });
+  });
+}
+
+// An HTTP server whose /stuck request waits on a queue nobody drains, and a /quick one that
+// answers. The script asks for both, then exits with code 7 after `lifetime` ms.
+function stuckScript(dir, lifetime) {
+  const file = path.join(dir, 'stuck-server.js');
+  fs.writeFileSync(
+    file,
+    `'use strict';
+const http = require('node:http');
+const Context = require(${JSON.stringify(ROOT)});
+const waiting = [];
+const server = http.createServer((req, res) => {
+  Context.run(async () => {
+    if (req.url === '/stuck') await new Promise((resolve) => waiting.push(resolve));
+    await new Promise((resolve) => setTimeout(resolve, 2));
+    res.sendDate = false; // no date-cache timer started under this request
+    res.end(Context.get().requestId);
+  }, { requestId: req.url === '/stuck' ? 'the-stuck-one-with-a-long-id' : 'quick' });
+});
+server.listen(0, '127.0.0.1', () => {
+  const { port } = server.address();
+  const get = (path, onBody) =>
+    http.get({ host: '127.0.0.1', port, path, agent: false }, (res) => {
+      let body = '';
+      res.on('data', (chunk) => (body += chunk)).on('end', () => onBody && onBody(body));
+    }).on('error', () => {});
+  get('/stuck');
+  get('/quick', (body) => console.log('quick answered: ' + body));
+  console.log('script args: ' + process.argv.slice(2).join(' '));
+  setTimeout(() => process.exit(7), ${lifetime});
+});
+`,
+  );
+  return file;
+}
+
+test('CLI: monitor <script> reports every interval and at exit, flags the stuck request, exits like the script', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nec-cli-'));
+  try {
+    const script = stuckScript(dir, 900);
+    const { code, signal, stdout, stderr } = await runCli(['monitor', '--interval', '200', '--stuck=400', script, 'one', '--two']);
+    assert.equal(signal, null);
+    assert.equal(code, 7, `exit code of the script; stderr:\n${stderr}`);
+    assert.match(stdout, /^script args: one --two$/m, 'arguments after the script reach it');
+    assert.match(stdout, /^quick answered: quick$/m);
+
+    const reports = stderr.split(/^(?=native-execution-context monitor \()/m).filter((text) => text.trim() !== '');
+    const periodic = reports.filter((text) => text.startsWith('native-execution-context monitor (every 200ms)'));
+    const atExit = reports.filter((text) => text.startsWith('native-execution-context monitor (at exit)'));
+    assert.ok(periodic.length >= 2, `at least two periodic reports in:\n${stderr}`);
+    assert.equal(atExit.length, 1, `one report at exit in:\n${stderr}`);
+    assert.equal(reports.length, periodic.length + atExit.length, `only reports on stderr:\n${stderr}`);
+
+    // At exit only the stuck request is alive (the quick one answered and left the map), older
+    // than --stuck, waiting on promises. Its context is {"requestId":"the-stuck-one-with-a-long-id"}.
+    const size = JSON.stringify({ requestId: 'the-stuck-one-with-a-long-id' }).length;
+    const final = atExit[0].trimEnd().split('\n');
+    assert.match(final[0], /: 1 live context \(1 stuck\?\), \d+ live resources? \(PROMISE \d+\)$/, final[0]);
+    assert.match(final[1], new RegExp(`^└─ context 1 \\(async id \\d+\\): age \\d+ms, size ${size}, waiting {2}<- stuck\\?$`), final[1]);
+    const age = Number(/age (\d+)ms/.exec(final[1])[1]);
+    assert.ok(age >= 800 && age < 5000, `the stuck request is as old as the script (${age} ms)`);
+    assert.match(final[2], /^ {3}└─ PROMISE ×\d+: \d+ms/);
+    assert.equal(final.length, 3);
+    // Before it crossed --stuck it was not flagged.
+    assert.doesNotMatch(periodic[0], /stuck\?/);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('CLI: Ctrl-C (SIGINT) on a script without its own handler prints a last report and ends by the signal', { skip: process.platform === 'win32' && 'POSIX signals' }, async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nec-cli-'));
+  try {
+    const script = path.join(dir, 'forever.js');
+    fs.writeFileSync(
+      script,
+      `const Context = require(${JSON.stringify(ROOT)});
+Context.run(() => setInterval(() => {}, 1000), { job: 'forever' });
+setTimeout(() => process.kill(process.pid, 'SIGINT'), 300);
+`,
+    );
+    const { code, signal, stderr } = await runCli(['monitor', '--interval', '0', script]);
+    assert.equal(code, null);
+    assert.equal(signal, 'SIGINT');
+    const reports = stderr.split(/^(?=native-execution-context monitor \()/m).filter((text) => text.trim() !== '');
+    assert.equal(reports.length, 1, `--interval 0: one report, on the signal:\n${stderr}`);
+    assert.match(reports[0], /^native-execution-context monitor \(SIGINT\) .*: 1 live context, 1 live resource \(Timeout 1\)\n/);
+    assert.match(reports[0], /^ {3}└─ Timeout ×1: \d+ms$/m);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('CLI: usage errors exit with 2 and say what is wrong; --help exits with 0', async () => {
+  const missing = await runCli(['monitor']);
+  assert.equal(missing.code, 2);
+  assert.match(missing.stderr, /^native-execution-context: missing <script>\n\nUsage: native-execution-context monitor/);
+  const badInterval = await runCli(['monitor', '--interval', 'soon', 'x.js']);
+  assert.equal(badInterval.code, 2);
+  assert.match(badInterval.stderr, /--interval must be a number of milliseconds >= 0, got "soon"/);
+  const unknown = await runCli(['watch', 'x.js']);
+  assert.equal(unknown.code, 2);
+  assert.match(unknown.stderr, /unknown command "watch"/);
+  const unknownOption = await runCli(['monitor', '--every', '5', 'x.js']);
+  assert.equal(unknownOption.code, 2);
+  assert.match(unknownOption.stderr, /unknown option --every/);
+  const help = await runCli(['--help']);
+  assert.equal(help.code, 0);
+  assert.match(help.stdout, /--interval <ms>/);
+  assert.match(help.stdout, /--stuck <ms>/);
+});

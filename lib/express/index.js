@@ -1,0 +1,26 @@
+'use strict';
+// The `native-execution-context/express` face: a middleware that runs each request (every later
+// middleware, the route, and everything they start) in its own context of the shared instance.
+//
+//   const { contextMiddleware } = require('native-execution-context/express');
+//   app.use(contextMiddleware());                       // first, before anything that needs it
+//   // anywhere below: require('native-execution-context').get().requestId
+
+const { requestContextFactory, sharedInstance } = require('../frameworks/request-context');
+
+function contextMiddleware(options = {}) {
+  const contextFor = requestContextFactory('express', options);
+  const instance = sharedInstance();
+  return function nativeExecutionContext(req, res, next) {
+    let context;
+    try {
+      context = contextFor(req.headers, req, res);
+    } catch (error) {
+      next(error);
+      return;
+    }
+    instance.run(next, context);
+  };
+}
+
+module.exports = { contextMiddleware };

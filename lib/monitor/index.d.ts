@@ -1,0 +1,24 @@
+// Typings of native-execution-context/monitor.
+import type { MonitorReport } from '../../index';
+
+export interface FormatMonitorOptions {
+  /** The time ages are measured at (Date.now() scale). Default: the durations the report was taken with. */
+  now?: number;
+  /** Age in ms from which a context is flagged `stuck?` (default 5000). */
+  stuckAfter?: number;
+  /** Contexts shown before `… and N more contexts` (default 50). */
+  maxContexts?: number;
+  /** Ages listed per resource type before `… N more` (default 5). */
+  maxAges?: number;
+  /** Start of the first line (default 'native-execution-context monitor'). */
+  title?: string;
+}
+
+/**
+ * A `monitor()` report as a readable tree (no trailing newline): live contexts oldest first, each
+ * with its age, size and state, and its live async resources grouped by type with their ages.
+ */
+export declare function formatMonitor(report: MonitorReport, options?: FormatMonitorOptions): string;
+
+/** Milliseconds as `850ms`, `12.3s`, `3m05s` or `2h07m`. */
+export declare function formatDuration(ms: number): string;

@@ -1,0 +1,141 @@
+'use strict';
+// The `native-execution-context/monitor` face: `formatMonitor(report)` turns a `monitor()` report
+// into a tree a person can read: each live context (oldest first) with its age, size and whether
+// its `run` is still on the stack, then its live async resources grouped by type with their ages.
+// Contexts older than `stuckAfter` are flagged `stuck?`: a request that lives that long is waiting
+// on something that may never come.
+//
+//   native-execution-context monitor 2026-01-02T03:04:05.000Z: 2 live contexts (1 stuck?), 5 live resources (PROMISE 3, TCPWRAP 1, Timeout 1)
+//   ├─ context 1 (async id 48): age 9.0s, size 31, waiting  <- stuck?
+//   │  ├─ PROMISE ×2: 9.0s, 8.9s
+//   │  └─ TCPWRAP ×1: 4.0s
+//   └─ context 2 (async id 95): age 150ms, size 20, running
+//      ├─ Timeout ×1: 140ms
+//      └─ PROMISE ×1: 120ms
+
+const DEFAULTS = { stuckAfter: 5000, maxContexts: 50, maxAges: 5, title: 'native-execution-context monitor' };
+
+function describe(value) {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  return typeof value;
+}
+
+/** Milliseconds as `850ms`, `12.3s`, `3m05s` or `2h07m`. */
+function formatDuration(ms) {
+  const value = Math.max(0, Math.round(ms));
+  if (value < 1000) return `${value}ms`;
+  if (value < 60_000) return `${(Math.floor(value / 100) / 10).toFixed(1)}s`;
+  if (value < 3_600_000) {
+    const minutes = Math.floor(value / 60_000);
+    const seconds = Math.floor((value % 60_000) / 1000);
+    return `${minutes}m${String(seconds).padStart(2, '0')}s`;
+  }
+  const hours = Math.floor(value / 3_600_000);
+  const minutes = Math.floor((value % 3_600_000) / 60_000);
+  return `${hours}h${String(minutes).padStart(2, '0')}m`;
+}
+
+// JSON length of the context; -1 means it could not be serialised (cyclic).
+function formatSize(size) {
+  if (typeof size !== 'number' || size < 0) return 'size ? (not serialisable)';
+  if (size < 1000) return `size ${size}`;
+  if (size < 1_000_000) return `size ${(size / 1000).toFixed(1)}k`;
+  return `size ${(size / 1_000_000).toFixed(1)}M`;
+}
+
+function plural(count, word) {
+  return `${count} ${word}${count === 1 ? '' : 's'}`;
+}
+
+function positiveNumber(value, name, fallback) {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !(value >= 0)) {
+    throw new TypeError(`formatMonitor: "${name}" must be a non-negative number, got ${describe(value)}`);
+  }
+  return value;
+}
+
+/**
+ * Formats a `monitor()` report as a tree (no trailing newline).
+ * @param {import('../../index').MonitorReport} report
+ * @param {{ now?: number, stuckAfter?: number, maxContexts?: number, maxAges?: number, title?: string }} [options]
+ *   now: the time ages are measured at (default: the report's own durations, i.e. when it was
+ *   taken); stuckAfter: age in ms from which a context is flagged `stuck?` (5000); maxContexts:
+ *   contexts shown before `… and N more` (50); maxAges: ages listed per resource type (5);
+ *   title: the start of the first line ('native-execution-context monitor').
+ */
+function formatMonitor(report, options = {}) {
+  if (report === null || typeof report !== 'object' || !Array.isArray(report.entries)) {
+    throw new TypeError(`formatMonitor expects the report returned by monitor(), got ${describe(report)}`);
+  }
+  if (options === null || typeof options !== 'object') {
+    throw new TypeError(`formatMonitor: options must be an object, got ${describe(options)}`);
+  }
+  const now = options.now === undefined ? undefined : positiveNumber(options.now, 'now');
+  const stuckAfter = positiveNumber(options.stuckAfter, 'stuckAfter', DEFAULTS.stuckAfter);
+  const maxContexts = positiveNumber(options.maxContexts, 'maxContexts', DEFAULTS.maxContexts);
+  const maxAges = Math.max(1, positiveNumber(options.maxAges, 'maxAges', DEFAULTS.maxAges));
+  // Ages: from `now` when given, else the durations the report was taken with.
+  const ageOf = (item) => (now === undefined ? item.duration : now - item.created);
+  const takenAt = now === undefined ? Date.now() : now;
+  const title = options.title === undefined ? DEFAULTS.title : String(options.title);
+
+  const contexts = report.entries
+    .map((entry) => ({ entry, age: ageOf(entry) }))
+    .sort((a, b) => b.age - a.age || a.entry.asyncId - b.entry.asyncId);
+
+  const byType = new Map();
+  let resources = 0;
+  for (const { entry } of contexts) {
+    for (const child of entry.children) {
+      byType.set(child.type, (byType.get(child.type) || 0) + 1);
+      resources += 1;
+    }
+  }
+  const stuck = contexts.filter(({ age }) => age >= stuckAfter).length;
+
+  let header = `${title} ${new Date(takenAt).toISOString()}: `;
+  if (contexts.length === 0) {
+    header += 'no live contexts';
+  } else {
+    header += plural(contexts.length, 'live context');
+    if (stuck > 0) header += ` (${stuck} stuck?)`;
+    header += `, ${plural(resources, 'live resource')}`;
+    if (byType.size > 0) {
+      const types = [...byType].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
+      header += ` (${types.map(([type, count]) => `${type} ${count}`).join(', ')})`;
+    }
+  }
+  const lines = [header];
+
+  const shown = contexts.slice(0, maxContexts);
+  const hidden = contexts.length - shown.length;
+  shown.forEach(({ entry, age }, index) => {
+    const last = index === shown.length - 1 && hidden === 0;
+    const state = entry.running ? 'running' : 'waiting';
+    let line = `${last ? '└─' : '├─'} context ${index + 1} (async id ${entry.asyncId}): age ${formatDuration(age)}, ${formatSize(entry.contextSize)}, ${state}`;
+    if (age >= stuckAfter) line += '  <- stuck?';
+    lines.push(line);
+
+    const indent = last ? '   ' : '│  ';
+    // Resources grouped by type; the group with the oldest resource first, ages oldest first.
+    const groups = new Map();
+    for (const child of entry.children) {
+      if (!groups.has(child.type)) groups.set(child.type, []);
+      groups.get(child.type).push(ageOf(child));
+    }
+    const sorted = [...groups].map(([type, ages]) => [type, ages.sort((a, b) => b - a)]).sort((a, b) => b[1][0] - a[1][0] || (a[0] < b[0] ? -1 : 1));
+    if (sorted.length === 0) lines.push(`${indent}└─ no live resources`);
+    sorted.forEach(([type, ages], groupIndex) => {
+      const branch = groupIndex === sorted.length - 1 ? '└─' : '├─';
+      const listed = ages.slice(0, maxAges).map(formatDuration).join(', ');
+      const more = ages.length > maxAges ? `, … ${ages.length - maxAges} more` : '';
+      lines.push(`${indent}${branch} ${type} ×${ages.length}: ${listed}${more}`);
+    });
+  });
+  if (hidden > 0) lines.push(`└─ … and ${plural(hidden, 'more context')}`);
+  return lines.join('\n');
+}
+
+module.exports = { formatMonitor, formatDuration };
