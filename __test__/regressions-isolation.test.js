@@ -190,3 +190,119 @@ test('after a failed native drain, monitor() does not return a stale report as i
     require('node:fs').rmSync(file, { force: true });
   }
 });
+
+// Shrunk by the property (size large, creates allowed in bound listeners) from a random batch:
+// the minimal program for the synchronous re-entry leak above.
+test('program: a create in a bound listener is not seen by the second of two synchronous emits', { todo: SYNC_REENTRY_LEAK }, async () => {
+  const programs = [
+    { body: [{ t: 'run', o: 0, undef: false, body: [{ t: 'boundListen', e: 1, body: [{ t: 'read' }, { t: 'create', o: 0 }] }] }, { t: 'chain', bodies: [[{ t: 'async', head: [{ t: 'boundEmit', e: 1, times: 2 }], steps: [{ kind: 'null', body: [] }] }]] }] },
+    { body: [] },
+  ];
+  const result = await runPrograms(owners, programs, { skipCreate: { interval: false, bound: false } });
+  assert.deepEqual(result.divergences, []);
+});
+
+// Two HTTP/1.1 requests pipelined in one TCP packet are parsed in one synchronous callback; with
+// node-execution-context's documented middleware pattern (create per request), request B must
+// not start in request A's context. V8's AsyncContextFrame (Node 24) keeps them apart.
+const NATIVE_FRAMES = ENGINE.strategyName === 'async-context-frame' && typeof require('node:async_hooks').AsyncLocalStorage.prototype._propagate !== 'function';
+test('pipelined HTTP requests: a create in request A\'s middleware is not current when request B starts', { todo: !NATIVE_FRAMES && 'bug: under the resource strategy, HTTP requests pipelined in one packet run in one synchronous callback of the same resource, so request B starts in the context request A created (tenant A visible to B until B creates its own)' }, async () => {
+  const express = require('express');
+  const seen = [];
+  const app = express();
+  app.use((req, res, next) => {
+    seen.push(Context.exists() ? Context.get().tenant : 'none');
+    Context.create({ tenant: req.get('x-tenant') });
+    next();
+  });
+  app.get('/', (req, res) => res.end(Context.get().tenant));
+  const server = await new Promise((resolve) => {
+    const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
+  });
+  try {
+    const bodies = await new Promise((resolve, reject) => {
+      const socket = net.connect(server.address().port, '127.0.0.1', () => {
+        socket.write('GET / HTTP/1.1\r\nHost: x\r\nx-tenant: A\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\nx-tenant: B\r\n\r\n');
+      });
+      let data = '';
+      socket.on('data', (chunk) => {
+        data += chunk;
+        if ((data.match(/HTTP\/1\.1 200/g) || []).length === 2) socket.end();
+      });
+      socket.on('error', reject);
+      socket.on('close', () => resolve(data));
+    });
+    assert.match(bodies, /\r\n\r\nA[\s\S]*\r\n\r\nB/, 'each response is served in its own tenant');
+  } finally {
+    server.close();
+  }
+  assert.deepEqual(seen, ['none', 'none'], 'request B started in tenant A\'s context');
+});
+
+// Found by bad-input-fuzz.test.js (fixed since): runInFrame(frame) when `frame` is already
+// current went through Node's AsyncLocalStorage.run, which returns early without save/restore
+// when the store is unchanged (`if (ObjectIs(prior, data)) return fn()`), so a create inside a
+// bound function called in its own context stayed current for the caller.
+const SAME_FRAME_LEAK = false;
+
+test('a create inside a function bound in the current context and called there does not leak to the caller', { todo: SAME_FRAME_LEAK }, async () => {
+  const { AsyncLocalStorage } = require('../lib/als');
+  const { Snapshot } = require('../lib/async-context');
+  const seen = await new Promise((resolve) => setImmediate(() => {
+    const results = [];
+    AsyncLocalStorage.bind(() => Context.create({ tenant: 'inside bound' }))();
+    results.push(Context.exists() ? Context.get().tenant : 'none');
+    Context.run(() => {
+      new Snapshot().run(() => Context.create({ tenant: 'inside snapshot' }));
+      results.push(Context.get().tenant);
+      Snapshot.wrap(() => Context.create({ tenant: 'inside wrapped' }))();
+      results.push(Context.get().tenant);
+    }, { tenant: 'A' });
+    const run = AsyncLocalStorage.snapshot();
+    run(() => Context.create({ tenant: 'inside snapshot()' }));
+    setTimeout(() => resolve([...results, Context.exists() ? Context.get().tenant : 'none']), 0);
+  }));
+  assert.deepEqual(seen, ['none', 'A', 'A', 'none']);
+});
+
+test('program: a create in a function bound and called in the same frame stays inside it', { todo: SAME_FRAME_LEAK }, async () => {
+  const programs = [{ body: [{ t: 'bind', how: 'alsSnapshot', now: true, body: [{ t: 'create', o: 0 }] }, { t: 'read' }] }];
+  const result = await runPrograms(owners, programs, { skipCreate: { interval: false, bound: true, sameFrame: false } });
+  assert.deepEqual(result.divergences, []);
+});
+
+// Found by scripts/stress.js (shrunk; fixed since): the resource strategy's restore of entered
+// frames kept one record per resource per callback; a second create in the same callback (one
+// inside a nested run, one at the top, in either order) left the record inconsistent, and the
+// resource's next callback started in a stale frame. Still open where async-context-frame is
+// forced onto a hook-based AsyncLocalStorage (every interval create leaks there, see above).
+const RESTORE_MIXUP = FORCED_ONTO_HOOKED_STORAGE && 'Node 20/22 AsyncLocalStorage.enterWith writes onto a resource that runs again';
+
+for (const [order, body] of [
+  ['nested run first', [{ t: 'run', o: 0, undef: false, body: [{ t: 'create', o: 0 }] }, { t: 'create', o: 0 }]],
+  ['top-level create first', [{ t: 'create', o: 0 }, { t: 'run', o: 0, undef: false, body: [{ t: 'create', o: 0 }] }]],
+]) {
+  test(`program: two creates in one interval tick (${order}) do not reach the next tick`, { todo: RESTORE_MIXUP }, async () => {
+    const programs = [{ body: [{ t: 'interval', ms: 0, times: 2, body: [{ t: 'read' }, ...body, { t: 'read' }] }] }, { body: [] }];
+    const result = await runPrograms(owners, programs, { skipCreate: { interval: false, bound: true, sameFrame: false } });
+    assert.deepEqual(result.divergences, []);
+  });
+}
+
+test('plain: an interval tick that creates inside a nested run and at the top hands the next tick nothing', { todo: RESTORE_MIXUP }, async () => {
+  const seen = await new Promise((resolve) => {
+    const results = [];
+    let tick = 0;
+    const interval = setInterval(() => {
+      results.push(Context.exists() ? Context.get() : 'none');
+      Context.run(() => Context.create('created inside a nested run'), `nested run of tick ${tick}`);
+      Context.create(`created at the top of tick ${tick}`);
+      tick += 1;
+      if (tick === 3) {
+        clearInterval(interval);
+        resolve(results);
+      }
+    }, 1);
+  });
+  assert.deepEqual(seen, ['none', 'none', 'none']);
+});

@@ -1,0 +1,132 @@
+#!/usr/bin/env bash
+# npm run valgrind: runs a short workload of the native addon under valgrind's memcheck and fails
+# if valgrind reports an error (invalid read/write, use of uninitialised memory, bad free, ...)
+# with a frame in our addon (native-execution-context.*.node / native_execution_context).
+# Errors entirely inside Node/V8/libuv (a JIT engine is noisy under memcheck) are counted and
+# listed, not failed on. Node under valgrind is ~50x slower: the workload is small.
+#
+#   scripts/valgrind.sh [path/to/node]     (default: the node on PATH)
+#
+# The workload: tracking on, thousands of runs/promises/timers/immediates so the event log is
+# drained many times, monitor reports and engine stats, panics caught at the boundary, bad input
+# at the native boundary (short buffers, counts past the end, unknown engines), and worker
+# threads that open their own engine and are terminated mid-flight (the env cleanup hook).
+
+set -uo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+NODE="${1:-node}"
+WORK="$(mktemp -d "${TMPDIR:-/tmp}/nec-valgrind-XXXXXX")"
+trap 'rm -rf "$WORK"' EXIT
+
+if ! command -v valgrind > /dev/null; then
+  echo "valgrind: not installed (apt-get install valgrind)" >&2
+  exit 2
+fi
+
+cat > "$WORK/workload.js" << 'EOF'
+'use strict';
+const path = require('node:path');
+const { Worker } = require('node:worker_threads');
+const root = process.env.PACKAGE_ROOT;
+const Context = require(root);
+const binding = require(path.join(root, 'binding.js'));
+const { AsyncLocalStorage } = require(path.join(root, 'lib', 'als', 'index.js'));
+const engine = globalThis[Symbol.for('native-execution-context.engine@1')];
+
+Context.configure({ monitor: true });
+const store = new AsyncLocalStorage();
+let wrong = 0;
+
+async function requests(count) {
+  await Promise.all(Array.from({ length: count }, (_, i) => Context.run(() => store.run(i, async () => {
+    await null;
+    await new Promise((resolve) => (i % 2 ? setImmediate(resolve) : setTimeout(resolve, 0)));
+    for (let p = 0; p < 20; p++) Promise.resolve(p);
+    if (Context.get().i !== i || store.getStore() !== i) wrong += 1;
+  }), { i })));
+}
+
+function startWorker() {
+  return new Worker(`
+    const Context = require(${JSON.stringify(root)});
+    Context.configure({ monitor: true });
+    (async () => { for (;;) await Promise.all(Array.from({ length: 20 }, (_, i) => Context.run(async () => { await null; Context.monitor(); }, { i }))); })();
+  `, { eval: true });
+}
+
+(async () => {
+  const workers = [startWorker(), startWorker()];
+  for (let round = 0; round < 5; round++) {
+    await requests(200);
+    const report = Context.monitor();
+    binding.engineStats(engine.id);
+    try { binding.panicForTest('valgrind'); } catch {}
+    try { binding.drain(engine.id + 1000, new Float64Array(8), 1); } catch {}
+    binding.drain(engine.id, new Float64Array(3), 1000);
+    if (typeof report.size !== 'number') wrong += 1;
+  }
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  await Promise.all(workers.map((worker) => worker.terminate()));
+  const finished = startWorker();
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  await finished.terminate();
+  global.gc?.();
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  const stats = binding.engineStats(engine.id);
+  console.log(`workload: wrong contexts ${wrong}, engines ${stats.engines}, events applied ${stats.eventsApplied}, map ${stats.mapSize}`);
+  process.exitCode = wrong === 0 ? 0 : 3;
+})();
+EOF
+
+echo "valgrind: $(valgrind --version), node $("$NODE" --version), workload: tracking on, 1,000 runs, 2+1 workers terminated mid-flight"
+started=$(date +%s)
+PACKAGE_ROOT="$ROOT" RUST_BACKTRACE=0 valgrind --tool=memcheck --error-exitcode=99 --leak-check=no --errors-for-leak-kinds=none --track-origins=no \
+  --smc-check=all-non-file --num-callers=50 --xml=yes --xml-file="$WORK/memcheck.xml" --log-file="$WORK/valgrind.log" \
+  "$NODE" --expose-gc "$WORK/workload.js" 2> "$WORK/stderr.txt"
+status=$?
+seconds=$(( $(date +%s) - started ))
+# Rust's panic hook prints each (caught) test panic; anything else on stderr is shown.
+grep -v "panicked at\|^valgrind$\|RUST_BACKTRACE\|^note: \|^$" "$WORK/stderr.txt" >&2 || true
+
+# Split the XML into errors; an error is ours when one of its frames is in our addon.
+node - "$WORK/memcheck.xml" "$status" "$seconds" << 'EOF'
+const fs = require('node:fs');
+const [file, status, seconds] = process.argv.slice(2);
+const xml = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '';
+// Memory errors only: leak records (printed at exit even with --leak-check=no in XML mode) are
+// not what this run is for.
+const errors = xml.split('<error>').slice(1).map((chunk) => chunk.split('</error>')[0]).filter((error) => !/<kind>Leak_/.test(error));
+const ours = errors.filter((error) => /native-execution-context\.[^<]*\.node|native_execution_context/.test(error));
+const kinds = (list) => {
+  const counts = {};
+  for (const error of list) {
+    const kind = (/<kind>([^<]+)<\/kind>/.exec(error) || [])[1] || 'unknown';
+    counts[kind] = (counts[kind] || 0) + 1;
+  }
+  return JSON.stringify(counts);
+};
+console.log(`valgrind: ${seconds} s; node exit status ${status} (99: memcheck found errors somewhere)`);
+console.log(`valgrind: errors in the process: ${errors.length} ${kinds(errors)}`);
+console.log(`valgrind: errors with a frame in native-execution-context: ${ours.length} ${kinds(ours)}`);
+for (const error of ours.slice(0, 5)) {
+  const what = (/<what>([^<]+)<\/what>/.exec(error) || /<text>([^<]+)<\/text>/.exec(error) || [])[1];
+  const frames = [...error.matchAll(/<fn>([^<]+)<\/fn>/g)].slice(0, 8).map((m) => m[1]);
+  console.log(`  ${what}\n    ${frames.join('\n    ')}`);
+}
+for (const error of errors.filter((candidate) => !ours.includes(candidate)).slice(0, 3)) {
+  const what = (/<what>([^<]+)<\/what>/.exec(error) || [])[1];
+  const frames = [...error.matchAll(/<frame>([\s\S]*?)<\/frame>/g)].slice(0, 4).map((m) => {
+    const fn = (/<fn>([^<]+)<\/fn>/.exec(m[1]) || [])[1] || '???';
+    const obj = (/<obj>([^<]+)<\/obj>/.exec(m[1]) || [])[1] || '';
+    return `${fn.slice(0, 90)} (${obj.split('/').pop()})`;
+  });
+  console.log(`  not ours: ${what}\n    ${frames.join('\n    ')}`);
+}
+const workloadFailed = status !== '0' && status !== '99';
+if (ours.length > 0 || workloadFailed) {
+  console.log(`valgrind: FAIL${workloadFailed ? ' (the workload itself failed)' : ''}`);
+  process.exit(1);
+}
+console.log('valgrind: PASS');
+EOF
