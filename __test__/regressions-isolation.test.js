@@ -89,17 +89,13 @@ test('plain: a create in the head of an awaited task is seen after the await (th
 // ---------------------------------------------------------------------------------------------
 // Bugs found, as todo tests.
 
-// The resource strategy restores a resource's frame after the callback that called create, so
-// its next callback starts clean. Two gaps remain, both kept as todo tests:
-// - async-context-frame forced onto a Node whose AsyncLocalStorage is hook-based (a test
-//   configuration) inherits Node 20/22's enterWith leak;
-// - under the resource strategy, a second *synchronous* entry into the same AsyncResource (two
-//   emits of an EventEmitterAsyncResource in one callback) still sees the create: the restore
-//   runs at the end of the callback, observed by a microtask, without an `after` hook.
+// The resource strategy restores a resource's frame after the callback that called create (a
+// microtask), and, once create/enterWith has been used, when the same resource is entered again
+// synchronously (a `before` hook). Only async-context-frame forced onto a Node whose
+// AsyncLocalStorage is hook-based (a test configuration) inherits Node 20/22's enterWith leak.
 const FORCED_ONTO_HOOKED_STORAGE = ENGINE.strategyName === 'async-context-frame' && typeof require('node:async_hooks').AsyncLocalStorage.prototype._propagate === 'function';
 const CREATE_LEAK = FORCED_ONTO_HOOKED_STORAGE && 'Node 20/22 AsyncLocalStorage.enterWith writes onto a resource that runs again';
-const SYNC_REENTRY_LEAK = (ENGINE.strategyName === 'resource' || FORCED_ONTO_HOOKED_STORAGE) &&
-  'bug: a create inside one synchronous runInAsyncScope of an AsyncResource is still current in the next synchronous runInAsyncScope of the same resource (the restore waits for a microtask)';
+const SYNC_REENTRY_LEAK = CREATE_LEAK;
 
 test('a create in an interval tick does not reach the next tick', { todo: CREATE_LEAK }, async () => {
   const seen = [];
@@ -206,7 +202,7 @@ test('program: a create in a bound listener is not seen by the second of two syn
 // node-execution-context's documented middleware pattern (create per request), request B must
 // not start in request A's context. V8's AsyncContextFrame (Node 24) keeps them apart.
 const NATIVE_FRAMES = ENGINE.strategyName === 'async-context-frame' && typeof require('node:async_hooks').AsyncLocalStorage.prototype._propagate !== 'function';
-test('pipelined HTTP requests: a create in request A\'s middleware is not current when request B starts', { todo: !NATIVE_FRAMES && 'bug: under the resource strategy, HTTP requests pipelined in one packet run in one synchronous callback of the same resource, so request B starts in the context request A created (tenant A visible to B until B creates its own)' }, async () => {
+test('pipelined HTTP requests: a create in request A\'s middleware is not current when request B starts', { todo: CREATE_LEAK }, async () => {
   const express = require('express');
   const seen = [];
   const app = express();
@@ -243,6 +239,7 @@ test('pipelined HTTP requests: a create in request A\'s middleware is not curren
 // current went through Node's AsyncLocalStorage.run, which returns early without save/restore
 // when the store is unchanged (`if (ObjectIs(prior, data)) return fn()`), so a create inside a
 // bound function called in its own context stayed current for the caller.
+// Fixed: a same-frame run gets its own AsyncContextFrame scope (Node skips one for an unchanged store).
 const SAME_FRAME_LEAK = false;
 
 test('a create inside a function bound in the current context and called there does not leak to the caller', { todo: SAME_FRAME_LEAK }, async () => {
@@ -276,7 +273,9 @@ test('program: a create in a function bound and called in the same frame stays i
 // inside a nested run, one at the top, in either order) left the record inconsistent, and the
 // resource's next callback started in a stale frame. Still open where async-context-frame is
 // forced onto a hook-based AsyncLocalStorage (every interval create leaks there, see above).
-const RESTORE_MIXUP = FORCED_ONTO_HOOKED_STORAGE && 'Node 20/22 AsyncLocalStorage.enterWith writes onto a resource that runs again';
+// Fixed for the resource strategy: the restore keeps the frame the resource had before the
+// outermost run of the callback. Forced onto hook-based AsyncLocalStorage it is Node's enterWith.
+const RESTORE_MIXUP = CREATE_LEAK;
 
 for (const [order, body] of [
   ['nested run first', [{ t: 'run', o: 0, undef: false, body: [{ t: 'create', o: 0 }] }, { t: 'create', o: 0 }]],

@@ -19,6 +19,7 @@ const ONE_SHOT_TYPES = new Set([
 class Bridge {
   constructor(strategy, log) {
     this.strategy = strategy;
+    if ('onNeedsBeforeHook' in strategy) strategy.onNeedsBeforeHook = () => this.install();
     this.log = log;
     this.tracking = false;
     this.hook = null;
@@ -77,11 +78,13 @@ class Bridge {
   propagationCallbacks() {
     if (!this.strategy.needsInitHook) return null;
     const strategy = this.strategy;
-    return {
+    const callbacks = {
       init(asyncId, type, triggerAsyncId, resource) {
         strategy.propagate(resource);
       },
     };
+    if (strategy.needsBeforeHook) callbacks.before = () => strategy.before();
+    return callbacks;
   }
 
   trackingCallbacks() {
@@ -103,6 +106,7 @@ class Bridge {
       promiseResolve(asyncId) {
         log.settled(asyncId);
       },
+      before: strategy.needsBeforeHook ? () => strategy.before() : undefined,
     };
   }
 }

@@ -84,6 +84,7 @@ class Engine {
     }
     this.strategy = createStrategy(name);
     this.bridge.strategy = this.strategy;
+    if ('onNeedsBeforeHook' in this.strategy) this.strategy.onNeedsBeforeHook = () => this.bridge.install();
     this.bridge.install();
   }
 

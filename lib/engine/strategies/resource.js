@@ -28,6 +28,23 @@ function frameBeforeRuns(resource, current) {
 const resourceStrategy = {
   name: 'resource',
   needsInitHook: true,
+  // Set by the first `enter`: from then on the bridge's hook also has `before`, so that a
+  // resource entered again synchronously (a second emit of an EventEmitterAsyncResource in the
+  // same turn) starts from its own frame. Code that never calls create/enterWith never pays it.
+  needsBeforeHook: false,
+  onNeedsBeforeHook: null,
+
+  // The `before` hook: the resource about to run again gets back the frame it had before an
+  // `enter` of its previous callback. Other entered resources are left for the microtask (they
+  // may still be on the stack, around this nested callback).
+  before() {
+    if (entered.size === 0) return;
+    const resource = executionAsyncResource();
+    const original = entered.get(resource);
+    if (original === undefined && !entered.has(resource)) return;
+    resource[kFrame] = original;
+    entered.delete(resource);
+  },
 
   current() {
     return executionAsyncResource()[kFrame];
@@ -66,6 +83,10 @@ const resourceStrategy = {
     if (!entered.has(resource)) {
       entered.set(resource, frameBeforeRuns(resource, previous));
       if (entered.size === 1) queueMicrotask(restoreEntered);
+    }
+    if (!this.needsBeforeHook) {
+      this.needsBeforeHook = true;
+      if (this.onNeedsBeforeHook !== null) this.onNeedsBeforeHook();
     }
   },
 };
