@@ -30,6 +30,7 @@ const { createAsyncContextFrameStrategy, hasAsyncContextFrame } = require('./str
 const ENGINE_KEY = Symbol.for('native-execution-context.engine@1');
 const STRATEGIES = ['resource', 'async-context-frame'];
 const NO_ARGS = [];
+const ReflectApply = Reflect.apply;
 
 function createStrategy(name) {
   if (name === 'async-context-frame') return createAsyncContextFrameStrategy();
@@ -65,7 +66,52 @@ class Engine {
       this.frameRefs.delete(frameId);
       this.log.frameCollected(frameId);
     });
+    // Where the exception now unwinding out of `run`s was thrown: { frame, outer } (the frame of
+    // the innermost run it escaped, and the frame it has unwound to so far).
+    this.escaped = undefined;
+    this.dropEscape = () => {
+      this.escaped = undefined;
+    };
     this.bridge.install();
+    this.installFailureContext();
+  }
+
+  // 'uncaughtException' (and 'uncaughtExceptionMonitor') listeners run in the frame where the
+  // exception was thrown when it escaped `run`s (every `run` restores its previous frame while the
+  // stack unwinds); otherwise in the current frame, which Node leaves as the failing callback's.
+  // No listener is added, so Node's default handling is untouched.
+  installFailureContext() {
+    const engine = this;
+    const originalEmit = process.emit;
+    Object.defineProperty(process, 'emit', {
+      configurable: true,
+      enumerable: false,
+      writable: true,
+      value: function emit(type) {
+        const escaped = engine.escaped;
+        if (escaped !== undefined && (type === 'uncaughtException' || type === 'uncaughtExceptionMonitor')
+          && escaped.outer === engine.strategy.current()) {
+          if (type === 'uncaughtException') engine.escaped = undefined;
+          return engine.strategy.runIn(escaped.frame, originalEmit, this, arguments);
+        }
+        return ReflectApply(originalEmit, this, arguments);
+      },
+    });
+  }
+
+  // Called when a throw leaves a run of `frame` (only then, never on the normal path). Not a
+  // catch-and-rethrow: Node must still report the place the error was thrown.
+  noteEscape(frame) {
+    const outer = this.strategy.current();
+    const escaped = this.escaped;
+    if (escaped !== undefined && escaped.outer === frame) {
+      escaped.outer = outer; // the same throw, one run further out: the innermost frame stays
+      return;
+    }
+    // A caught throw's record is dropped at the next microtask checkpoint; an uncaught one is
+    // handled before it.
+    if (escaped === undefined) queueMicrotask(this.dropEscape);
+    this.escaped = { frame, outer };
   }
 
   get strategyName() {
@@ -141,9 +187,13 @@ class Engine {
   // Runs fn with `frame` current (undefined: no frame); the previous frame is back afterwards,
   // even after a throw. A pinned frame is released in the native tree when fn returns.
   run(frame, fn, thisArg = undefined, args = NO_ARGS) {
+    let returned = false;
     try {
-      return this.strategy.runIn(frame, fn, thisArg, args);
+      const result = this.strategy.runIn(frame, fn, thisArg, args);
+      returned = true;
+      return result;
     } finally {
+      if (!returned) this.noteEscape(frame);
       if (frame !== undefined && frame.tracked && frame.pinned) {
         frame.pinned = false;
         this.log.frameRelease(frame.id);
@@ -153,7 +203,14 @@ class Engine {
 
   // Runs fn in an already existing frame (a snapshot, a bound function): no pin, no release.
   runInFrame(frame, fn, thisArg = undefined, args = NO_ARGS) {
-    return this.strategy.runIn(frame, fn, thisArg, args);
+    let returned = false;
+    try {
+      const result = this.strategy.runIn(frame, fn, thisArg, args);
+      returned = true;
+      return result;
+    } finally {
+      if (!returned) this.noteEscape(frame);
+    }
   }
 
   // Makes `frame` current for the rest of this execution and everything it starts.
