@@ -285,8 +285,11 @@ async function main() {
       doc.push(`### Node.js ${perNode.version} (strategy: ${strategy})`, '', perNode.suites[key].table, '');
     }
   }
-  fs.writeFileSync(path.join(__dirname, '..', 'BENCHMARKS.md'), `${doc.join('\n')}\n`);
-  if (selected.includes('promise')) {
+  // A quick look never replaces the published tables: it goes to .bench-out/ (git-ignored).
+  const outFile = quick ? path.join(__dirname, '..', '.bench-out', 'BENCHMARKS-quick.md') : path.join(__dirname, '..', 'BENCHMARKS.md');
+  fs.mkdirSync(path.dirname(outFile), { recursive: true });
+  fs.writeFileSync(outFile, `${doc.join('\n')}\n`);
+  if (!quick && selected.includes('promise')) {
     const groups = results.map((perNode) => ({ name: `Node.js ${perNode.version}`, rows: perNode.suites.promise.rows }));
     fs.writeFileSync(path.join(__dirname, 'chart.svg'), barChart({ title: 'Promise-heavy workload: requests/s (higher is better)', groups, highlight: OURS }));
   }
