@@ -25,7 +25,6 @@ const RELEASE_KEY = Symbol.for('native-execution-context.cls.release@1');
 
 const ReflectApply = Reflect.apply;
 const NO_CONTEXT = 'No context available. ns.run() or ns.bind() must be called first.';
-const NOOP = () => {};
 
 // ---------------------------------------------------------------------------------------------
 // The registry: one object per thread, also visible as process.namespaces.
@@ -477,7 +476,7 @@ class Namespace {
   #enterLink(link) {
     const frame = engine.derive(this.#slot, link, true);
     engine.enter(frame);
-    if (frame.tracked) queueMicrotask(() => engine.run(frame, NOOP));
+    if (frame.tracked) queueMicrotask(() => engine.release(frame));
   }
 
   [RELEASE_KEY]() {

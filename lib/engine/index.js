@@ -14,6 +14,7 @@
 //   deriveWithout(slot)             a new frame: the current one without slot
 //   run(frame, fn, thisArg, args)   fn in a new frame, previous frame restored; pinned frames released
 //   runInFrame(frame, fn, ...)      fn in an existing (captured) frame
+//   release(frame)                  end the pin of a frame derived with pinned = true
 //   enter(frame)                    frame current for the rest of this execution (enterWith)
 //   watch(frame, onFinished)        onFinished() once frame's run returned and its work is done
 //   flush()                         drain the event log now and deliver finished frames
@@ -187,17 +188,10 @@ class Engine {
   // Runs fn with `frame` current (undefined: no frame); the previous frame is back afterwards,
   // even after a throw. A pinned frame is released in the native tree when fn returns.
   run(frame, fn, thisArg = undefined, args = NO_ARGS) {
-    let returned = false;
     try {
-      const result = this.strategy.runIn(frame, fn, thisArg, args);
-      returned = true;
-      return result;
+      return this.runInFrame(frame, fn, thisArg, args);
     } finally {
-      if (!returned) this.noteEscape(frame);
-      if (frame !== undefined && frame.tracked && frame.pinned) {
-        frame.pinned = false;
-        this.log.frameRelease(frame.id);
-      }
+      if (frame !== undefined) this.release(frame);
     }
   }
 
@@ -210,6 +204,14 @@ class Engine {
       return result;
     } finally {
       if (!returned) this.noteEscape(frame);
+    }
+  }
+
+  // Ends the pin of a frame opened with `pinned`: its synchronous part is over. Idempotent.
+  release(frame) {
+    if (frame.tracked && frame.pinned) {
+      frame.pinned = false;
+      this.log.frameRelease(frame.id);
     }
   }
 
