@@ -11,6 +11,7 @@
 // Prints one JSON line: { rps, wrong, requests }. `require` it for the adapter names only.
 
 const path = require('node:path');
+const { drive } = require('./drive');
 
 const ROOT = path.join(__dirname, '..');
 
@@ -83,22 +84,7 @@ function runWorkload([name, requestsArg = '20000', concurrencyArg = '100', names
     });
   }
 
-  async function worker(next) {
-    for (let id = next(); id !== undefined; id = next()) {
-      await request(id);
-    }
-  }
-
-  async function main() {
-    let issued = 0;
-    const next = () => (issued < requests ? issued++ : undefined);
-    const started = process.hrtime.bigint();
-    await Promise.all(Array.from({ length: concurrency }, () => worker(next)));
-    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-    process.stdout.write(`${JSON.stringify({ rps: requests / seconds, wrong, requests })}\n`);
-  }
-
-  main();
+  drive({ requests, concurrency, handle: request, wrong: () => wrong });
 }
 
 module.exports = { adapters: Object.keys(adapters) };

@@ -5,6 +5,7 @@
 // a nextTick and a timer. Prints one JSON line: { rps, wrong, requests }.
 
 const { adapters } = require('./adapters');
+const { drive } = require('./drive');
 
 const [name, requestsArg = '20000', concurrencyArg = '100'] = process.argv.slice(2);
 const adapter = adapters[name]();
@@ -32,20 +33,12 @@ async function request(ctx) {
   check(ctx, ctx);
 }
 
-async function worker(next) {
-  for (let id = next(); id !== undefined; id = next()) {
+drive({
+  requests,
+  concurrency,
+  wrong: () => wrong,
+  handle(id) {
     const ctx = { id };
-    await adapter.run(() => request(ctx), ctx);
-  }
-}
-
-async function main() {
-  let issued = 0;
-  const next = () => (issued < requests ? issued++ : undefined);
-  const started = process.hrtime.bigint();
-  await Promise.all(Array.from({ length: concurrency }, () => worker(next)));
-  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  process.stdout.write(`${JSON.stringify({ rps: requests / seconds, wrong, requests })}\n`);
-}
-
-main();
+    return adapter.run(() => request(ctx), ctx);
+  },
+});

@@ -11,6 +11,7 @@
 // (and with Node 24's AsyncContextFrame) a hop costs the same with 1 store or 100.
 
 const path = require('node:path');
+const { drive } = require('./drive');
 
 const ROOT = path.join(__dirname, '..');
 const AWAITS = 20;
@@ -71,17 +72,7 @@ function main() {
     return stores[i].run(id * 1000 + i, runFrom, i + 1, id);
   }
 
-  async function worker(next) {
-    for (let id = next(); id !== undefined; id = next()) await runFrom(0, id);
-  }
-
-  let issued = 0;
-  const next = () => (issued < requests ? issued++ : undefined);
-  const started = process.hrtime.bigint();
-  Promise.all(Array.from({ length: concurrency }, () => worker(next))).then(() => {
-    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-    process.stdout.write(`${JSON.stringify({ rps: requests / seconds, wrong, requests })}\n`);
-  });
+  drive({ requests, concurrency, handle: (id) => runFrom(0, id), wrong: () => wrong });
 }
 
 if (require.main === module) main();
