@@ -15,16 +15,8 @@ const ROOT = path.join(__dirname, '..');
 const IS_WINDOWS = process.platform === 'win32';
 const NPM = IS_WINDOWS ? 'npm.cmd' : 'npm';
 
-// Same naming as scripts/install.js and the generated loader.
-function platformArchAbi() {
-  const { platform, arch } = process;
-  if (platform === 'linux') {
-    const glibc = process.report?.getReport()?.header?.glibcVersionRuntime;
-    return `linux-${arch}-${glibc ? 'gnu' : 'musl'}`;
-  }
-  if (platform === 'win32') return `win32-${arch}-msvc`;
-  return `${platform}-${arch}`;
-}
+// Same naming as the generated loader.
+const { platformArchAbi } = require('../scripts/install');
 
 // npm, run from `cwd` with an environment free of the npm_* variables of an enclosing
 // `npm test` (npm_config_local_prefix would point a nested npm at this checkout), and with no

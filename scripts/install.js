@@ -50,16 +50,22 @@ function buildFromSource() {
   console.log(`native-execution-context: built ${path.relative(ROOT, destination)}`);
 }
 
-const inCheckout = fs.existsSync(path.join(ROOT, '.git'));
-if (process.env.NATIVE_EXECUTION_CONTEXT_SKIP_BUILD === '1') {
-  console.log('native-execution-context: NATIVE_EXECUTION_CONTEXT_SKIP_BUILD=1, not building.');
-} else if (!inCheckout && prebuiltLoads()) {
-  // A prebuilt binary for this platform is installed: nothing to do.
-} else if (hasCargo()) {
-  buildFromSource();
-} else {
-  console.warn(
-    `native-execution-context: no prebuilt binary for ${platformArchAbi()} and no Rust toolchain found. ` +
-      'Install Rust (https://rustup.rs) and run `npm rebuild native-execution-context`.',
-  );
+function main() {
+  const inCheckout = fs.existsSync(path.join(ROOT, '.git'));
+  if (process.env.NATIVE_EXECUTION_CONTEXT_SKIP_BUILD === '1') {
+    console.log('native-execution-context: NATIVE_EXECUTION_CONTEXT_SKIP_BUILD=1, not building.');
+  } else if (!inCheckout && prebuiltLoads()) {
+    // A prebuilt binary for this platform is installed: nothing to do.
+  } else if (hasCargo()) {
+    buildFromSource();
+  } else {
+    console.warn(
+      `native-execution-context: no prebuilt binary for ${platformArchAbi()} and no Rust toolchain found. ` +
+        'Install Rust (https://rustup.rs) and run `npm rebuild native-execution-context`.',
+    );
+  }
 }
+
+module.exports = { platformArchAbi };
+
+if (require.main === module) main();
