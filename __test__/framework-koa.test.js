@@ -10,40 +10,7 @@ const Koa = require('koa');
 const Context = require('..');
 const { contextMiddleware } = require('../lib/koa');
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
-
-function request(port, { path = '/', method = 'GET', headers = {}, body, agent = false } = {}) {
-  return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port, path, method, headers, agent }, (res) => {
-      let data = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk) => (data += chunk));
-      res.on('end', () => {
-        let json;
-        try {
-          json = JSON.parse(data);
-        } catch {
-          json = undefined;
-        }
-        resolve({ status: res.statusCode, json, text: data, reusedSocket: req.reusedSocket });
-      });
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
-}
-
-const currentId = () => (Context.exists() ? Context.get().requestId : null);
-
-async function liveContexts() {
-  for (let i = 0; i < 3; i++) {
-    await new Promise((resolve) => setImmediate(resolve));
-    global.gc();
-    await sleep(5);
-  }
-  await new Promise((resolve) => setImmediate(resolve));
-  return Context.monitor().entries.length;
-}
+const { UUID, request, currentId, liveContexts } = require('./helpers/frameworks');
 
 let server;
 let port;
