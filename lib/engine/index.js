@@ -24,7 +24,7 @@ const { executionAsyncId } = require('node:async_hooks');
 const native = require('./native');
 const { Bridge } = require('./bridge');
 const { EventLog } = require('./event-log');
-const { Frame, frameParts, readSlot } = require('./frame');
+const { derivedFrame, readSlot } = require('./frame');
 const { resourceStrategy } = require('./strategies/resource');
 const { createAsyncContextFrameStrategy, hasAsyncContextFrame } = require('./strategies/async-context-frame');
 
@@ -153,21 +153,21 @@ class Engine {
   // and stay open in the native tree until `release`.
   derive(slot, value, pinned) {
     const parent = this.strategy.current();
-    return this.open(frameParts(parent, slot, value), slot, parent, pinned);
+    this.lastFrameId += 1;
+    return this.open(derivedFrame(this.lastFrameId, parent, slot, value), slot, parent, pinned);
   }
 
   // A new frame: the current one without `slot` (for `exit`).
   deriveWithout(slot) {
     const parent = this.strategy.current();
     if (readSlot(parent, slot) === undefined) return parent;
-    return this.open(frameParts(parent, slot, undefined), slot, parent, false);
+    this.lastFrameId += 1;
+    return this.open(derivedFrame(this.lastFrameId, parent, slot, undefined), slot, parent, false);
   }
 
-  open({ slots, sparse }, owner, parent, pinned) {
-    this.lastFrameId += 1;
+  open(frame, owner, parent, pinned) {
     // Children of a tracked frame are tracked too: their work counts toward the parent's end.
     const tracked = this.trackAll || (parent !== undefined && parent.tracked && this.bridge.tracking);
-    const frame = new Frame(this.lastFrameId, slots, sparse);
     frame.owner = owner;
     frame.pinned = pinned;
     if (tracked) this.startTracking(frame, parent, pinned);

@@ -5,11 +5,11 @@
 
 const { AsyncLocalStorage } = require('node:async_hooks');
 
-const { Frame } = require('../frame');
+const { flatFrame } = require('../frame');
 
 const ReflectApply = Reflect.apply;
 // "No frame", as a store: AsyncLocalStorage.run(undefined) inside no store would be a no-op.
-const EMPTY_FRAME = new Frame(0, [], undefined);
+const EMPTY_FRAME = flatFrame(0, [], undefined);
 
 // Node picks its AsyncLocalStorage implementation at startup; only the async_hooks-based one
 // has `_propagate` (called from its init hook). Feature detection, not version sniffing, so

@@ -13,7 +13,10 @@ const ReflectApply = Reflect.apply;
 const entered = new Map();
 // (resource, saved frame) pairs of the `runIn` calls on the stack, outermost first: an `enter`
 // inside a run must restore what the resource had before the outermost run, not the run's frame.
+// Entries past `runDepth` are stale; a counter, because shrinking an array's length is a builtin
+// call that showed up at ~4% of a 100-nested-stores profile.
 const runStack = [];
+let runDepth = 0;
 
 function restoreEntered() {
   for (const [resource, original] of entered) resource[kFrame] = original;
@@ -21,7 +24,7 @@ function restoreEntered() {
 }
 
 function frameBeforeRuns(resource, current) {
-  for (let i = 0; i < runStack.length; i += 2) if (runStack[i] === resource) return runStack[i + 1];
+  for (let i = 0; i < runDepth; i += 2) if (runStack[i] === resource) return runStack[i + 1];
   return current;
 }
 
@@ -61,11 +64,17 @@ const resourceStrategy = {
     const resource = executionAsyncResource();
     const previous = resource[kFrame];
     resource[kFrame] = frame;
-    runStack.push(resource, previous);
+    const depth = runDepth;
+    runStack[depth] = resource;
+    runStack[depth + 1] = previous;
+    runDepth = depth + 2;
     try {
       return ReflectApply(fn, thisArg, args);
     } finally {
-      runStack.length -= 2;
+      runDepth = depth;
+      // Stale entries must not keep a finished request's resource and frame reachable.
+      runStack[depth] = undefined;
+      runStack[depth + 1] = undefined;
       resource[kFrame] = previous;
     }
   },
