@@ -79,13 +79,13 @@ test('a rejection inside a nested run is reported with the nested stores, not th
   ]);
 });
 
-// Node 24 runs the handler in the frame that was current when the promise was rejected. Node
-// 20/22 (and the `resource` strategy anywhere) run it with the rejected promise as the current
-// resource, which carries the frame of the context that *created* the promise.
-const rejectionFrameSupported = engine().strategyName === 'async-context-frame' && hasAsyncContextFrame();
+// Node 24 runs the handler in the frame that was current when the promise was rejected; the
+// `resource` strategy records that frame while a listener exists. Only the async-context-frame
+// strategy forced onto Node 20/22 (whose AsyncLocalStorage is hook-based) cannot.
+const rejectionFrameSupported = engine().strategyName === 'resource' || hasAsyncContextFrame();
 
 test('a promise created in one context and rejected in another is reported with the rejecting context', {
-  todo: !rejectionFrameSupported && 'needs engine support: without Node 24\'s AsyncContextFrame the handler sees the creating context',
+  todo: !rejectionFrameSupported && 'the async-context-frame strategy forced onto Node 20/22 sees the creating context',
 }, () => {
   const records = rejections(`
     let reject;
@@ -97,4 +97,74 @@ test('a promise created in one context and rejected in another is reported with 
     }));
   `);
   assert.deepEqual(records, [['crossed', 'rejecter', 'rejecter-tenant']]);
+});
+
+test('a promise created in a context and rejected outside every context is reported with no stores', {
+  todo: !rejectionFrameSupported && 'the async-context-frame strategy forced onto Node 20/22 sees the creating context',
+}, () => {
+  const records = rejections(`
+    let reject;
+    request.run('creator', () => tenant.run('creator-tenant', () => {
+      new Promise((_, rejectIt) => { reject = rejectIt; });
+    }));
+    reject(new Error('outside'));
+  `);
+  assert.deepEqual(records, [['outside', null, 'no-tenant']]);
+});
+
+test('promises rejected by timers of other contexts are each reported with the timer\'s context', {
+  todo: !rejectionFrameSupported && 'the async-context-frame strategy forced onto Node 20/22 sees the creating context',
+}, () => {
+  const records = rejections(`
+    const rejecters = [];
+    request.run('creator', () => {
+      for (let i = 0; i < 3; i++) new Promise((_, reject) => rejecters.push(reject));
+    });
+    for (let i = 0; i < 3; i++) {
+      request.run('timer-' + i, () => setTimeout(() => rejecters[i](new Error('r' + i)), i));
+    }
+  `);
+  assert.deepEqual(records, [['r0', 'timer-0', 'no-tenant'], ['r1', 'timer-1', 'no-tenant'], ['r2', 'timer-2', 'no-tenant']]);
+});
+
+test('a listener added again after every listener was removed still sees the rejecting context', {
+  todo: !rejectionFrameSupported && 'the async-context-frame strategy forced onto Node 20/22 sees the creating context',
+}, () => {
+  const records = rejections(`
+    const first = process.listeners('unhandledRejection');
+    process.removeAllListeners('unhandledRejection');
+    for (const listener of first) process.on('unhandledRejection', listener);
+    let reject;
+    request.run('creator', () => { new Promise((_, rejectIt) => { reject = rejectIt; }); });
+    request.run('rejecter', () => reject(new Error('again')));
+  `);
+  assert.deepEqual(records, [['again', 'rejecter', 'no-tenant']]);
+});
+
+test('a long-lived promise settled inside a context does not keep that context\'s stores alive', () => {
+  // With a listener present, settlements are recorded; the record must be weak, or a promise
+  // created at startup and resolved by a request would hold the request's stores forever.
+  const script = `
+    const { AsyncLocalStorage } = require(${JSON.stringify(path.join(PACKAGE_ROOT, 'lib', 'als'))});
+    const request = new AsyncLocalStorage();
+    process.on('unhandledRejection', () => {});
+    let collected = false;
+    const registry = new FinalizationRegistry(() => { collected = true; });
+    let resolveIt;
+    const longLived = new Promise((resolve) => { resolveIt = resolve; });
+    request.run({ big: new Array(1000).fill('x') }, () => {
+      registry.register(request.getStore(), 'store');
+      resolveIt('done');
+    });
+    setTimeout(async () => {
+      for (let i = 0; i < 10 && !collected; i++) {
+        globalThis.gc();
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      process.stdout.write(JSON.stringify({ collected, value: await longLived }));
+    }, 10);
+  `;
+  const result = spawnSync(process.execPath, ['--expose-gc', '-e', script], { cwd: PACKAGE_ROOT, encoding: 'utf8', env: process.env });
+  assert.equal(result.status, 0, result.stderr);
+  assert.deepEqual(JSON.parse(result.stdout), { collected: true, value: 'done' });
 });

@@ -75,12 +75,28 @@ class Engine {
     };
     this.bridge.install();
     this.installFailureContext();
+    this.followRejectionListeners();
+  }
+
+  // The `resource` strategy can run 'unhandledRejection' listeners in the frame a promise was
+  // rejected in (as Node 24 does) only by recording settlements with a hook on every promise,
+  // about 10% of promise throughput: it records only while such a listener exists.
+  followRejectionListeners() {
+    const update = () => this.strategy.recordSettlements(process.listenerCount('unhandledRejection') > 0);
+    process.on('newListener', (type) => {
+      if (type === 'unhandledRejection') this.strategy.recordSettlements(true);
+    });
+    process.on('removeListener', (type) => {
+      if (type === 'unhandledRejection') update();
+    });
+    update();
   }
 
   // 'uncaughtException' (and 'uncaughtExceptionMonitor') listeners run in the frame where the
   // exception was thrown when it escaped `run`s (every `run` restores its previous frame while the
   // stack unwinds); otherwise in the current frame, which Node leaves as the failing callback's.
-  // No listener is added, so Node's default handling is untouched.
+  // 'unhandledRejection' listeners run in the frame the promise was rejected in, where the
+  // strategy recorded one. No listener is added, so Node's default handling is untouched.
   installFailureContext() {
     const engine = this;
     const originalEmit = process.emit;
@@ -94,6 +110,10 @@ class Engine {
           && escaped.outer === engine.strategy.current()) {
           if (type === 'uncaughtException') engine.escaped = undefined;
           return engine.strategy.runIn(escaped.frame, originalEmit, this, arguments);
+        }
+        if (type === 'unhandledRejection') {
+          const settled = engine.strategy.settledFrame(arguments[2]);
+          if (settled !== undefined) return engine.strategy.runIn(settled.frame, originalEmit, this, arguments);
         }
         return ReflectApply(originalEmit, this, arguments);
       },
@@ -129,7 +149,9 @@ class Engine {
     if (this.lastFrameId !== 0) {
       throw new Error(`native-execution-context: the strategy can only be chosen before the first context is created (current: ${this.strategy.name})`);
     }
+    this.strategy.recordSettlements(false);
     this.strategy = createStrategy(name);
+    this.strategy.recordSettlements(process.listenerCount('unhandledRejection') > 0);
     this.bridge.strategy = this.strategy;
     if ('onNeedsBeforeHook' in this.strategy) this.strategy.onNeedsBeforeHook = () => this.bridge.install();
     this.bridge.install();

@@ -43,6 +43,12 @@ function createAsyncContextFrameStrategy() {
     enter(frame) {
       storage.enterWith(frame);
     },
+
+    // Node already runs 'unhandledRejection' listeners in the frame the promise was rejected in.
+    recordSettlements() {},
+    settledFrame() {
+      return undefined;
+    },
   };
 }
 

@@ -4,8 +4,13 @@
 // freeing: a frame lives exactly as long as some resource or running code references it.
 
 const { executionAsyncId, executionAsyncResource } = require('node:async_hooks');
+const { promiseHooks } = require('node:v8');
 
 const kFrame = Symbol('native-execution-context.frame');
+// On a promise settled in another frame than the one that created it: a WeakRef to the settling
+// frame, or NO_FRAME when it was settled outside every frame.
+const kSettledIn = Symbol('native-execution-context.settled-in');
+const NO_FRAME = Symbol('no frame');
 const ReflectApply = Reflect.apply;
 
 // Resources whose frame `enter` replaced during the current callback, with the frame each had
@@ -22,6 +27,17 @@ function restoreEntered() {
   for (const [resource, original] of entered) resource[kFrame] = original;
   entered.clear();
 }
+
+// The settled-promise hook behind `settledFrame`. Only the rare promise settled in a frame other
+// than its creator's gets a property, and only a weak reference: a long-lived promise must not
+// keep a finished request's frame (and its `end`) alive.
+function recordSettlement(promise) {
+  const frame = executionAsyncResource()[kFrame];
+  if (frame === promise[kFrame]) return;
+  promise[kSettledIn] = frame === undefined ? NO_FRAME : new WeakRef(frame);
+}
+
+let stopRecordingSettlements = null;
 
 function frameBeforeRuns(resource, current) {
   for (let i = 0; i < runDepth; i += 2) if (runStack[i] === resource) return runStack[i + 1];
@@ -51,6 +67,30 @@ const resourceStrategy = {
 
   current() {
     return executionAsyncResource()[kFrame];
+  },
+
+  // Node 20/22 run 'unhandledRejection' listeners with the rejected promise as the current
+  // resource, which carries the frame of the context that created it; Node 24 uses the frame
+  // current when it was rejected. Recording that needs a hook on every settled promise, so the
+  // engine turns it on only while an 'unhandledRejection' listener exists.
+  recordSettlements(enabled) {
+    if (enabled && stopRecordingSettlements === null) {
+      stopRecordingSettlements = promiseHooks.onSettled(recordSettlement);
+    } else if (!enabled && stopRecordingSettlements !== null) {
+      stopRecordingSettlements();
+      stopRecordingSettlements = null;
+    }
+  },
+
+  // { frame } the promise was settled in, when that differs from the frame that created it and was
+  // recorded; otherwise undefined (its own frame is the right one, or nothing was recorded).
+  settledFrame(promise) {
+    if (promise === null || typeof promise !== 'object') return undefined;
+    const settled = promise[kSettledIn];
+    if (settled === undefined) return undefined;
+    if (settled === NO_FRAME) return { frame: undefined };
+    const frame = settled.deref();
+    return frame === undefined ? undefined : { frame };
   },
 
   // Called from the `init` hook with the resource being created.
