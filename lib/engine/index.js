@@ -210,9 +210,13 @@ class Engine {
   // Runs fn with `frame` current (undefined: no frame); the previous frame is back afterwards,
   // even after a throw. A pinned frame is released in the native tree when fn returns.
   run(frame, fn, thisArg = undefined, args = NO_ARGS) {
+    let returned = false;
     try {
-      return this.runInFrame(frame, fn, thisArg, args);
+      const result = this.strategy.runIn(frame, fn, thisArg, args);
+      returned = true;
+      return result;
     } finally {
+      if (!returned) this.noteEscape(frame);
       if (frame !== undefined) this.release(frame);
     }
   }

@@ -5,11 +5,7 @@
 
 const { AsyncLocalStorage } = require('node:async_hooks');
 
-const { flatFrame } = require('../frame');
-
 const ReflectApply = Reflect.apply;
-// "No frame", as a store: AsyncLocalStorage.run(undefined) inside no store would be a no-op.
-const EMPTY_FRAME = flatFrame(0, [], undefined);
 
 // Node picks its AsyncLocalStorage implementation at startup; only the async_hooks-based one
 // has `_propagate` (called from its init hook). Feature detection, not version sniffing, so
@@ -32,12 +28,17 @@ function createAsyncContextFrameStrategy() {
       return storage.getStore();
     },
 
+    // What AsyncLocalStorage.run does inside, minus its rest-args array and second apply, and
+    // without its shortcut for a store that is already current: that shortcut would let an
+    // `enterWith` inside a run of the current frame outlive the run.
     runIn(frame, fn, thisArg, args) {
-      let store = frame === undefined ? EMPTY_FRAME : frame;
-      // Node's run() skips opening a scope when the store is already current, and then an
-      // enterWith inside would outlive the call: give the same frame a new identity.
-      if (store === storage.getStore()) store = Object.create(store);
-      return storage.run(store, ReflectApply, fn, thisArg, args);
+      const prior = storage.getStore();
+      storage.enterWith(frame);
+      try {
+        return ReflectApply(fn, thisArg, args);
+      } finally {
+        storage.enterWith(prior);
+      }
     },
 
     enter(frame) {
