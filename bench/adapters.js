@@ -22,6 +22,13 @@ const adapters = {
     const Context = require(ROOT);
     return { run: (fn, ctx) => Context.run(fn, ctx), get: () => Context.get() };
   },
+  // The strategy the default did not pick on this Node, forced: the evidence for the default.
+  'native-execution-context (other strategy)': () => {
+    const { hasAsyncContextFrame } = require(path.join(ROOT, 'lib', 'engine', 'strategies', 'async-context-frame'));
+    process.env.NATIVE_EXECUTION_CONTEXT_STRATEGY = hasAsyncContextFrame() ? 'resource' : 'async-context-frame';
+    const Context = require(ROOT);
+    return { run: (fn, ctx) => Context.run(fn, ctx), get: () => Context.get() };
+  },
   'native-execution-context (monitor on)': () => {
     const Context = require(ROOT);
     Context.configure({ monitor: true });
@@ -34,7 +41,7 @@ const adapters = {
   'node-execution-context 3.1.0 (async_hooks mode)': () => {
     const AsyncHooksContext = require('node-execution-context/src/managers/asyncHooks');
     const Context = new AsyncHooksContext();
-    return { run: (fn, ctx) => Context.run(fn, ctx), get: () => Context.get(), slow: true };
+    return { run: (fn, ctx) => Context.run(fn, ctx), get: () => Context.get() };
   },
   'AsyncLocalStorage': () => {
     const { AsyncLocalStorage } = require('node:async_hooks');
