@@ -1,24 +1,22 @@
 'use strict';
 // The `native-execution-context/als` face: Node's AsyncLocalStorage API (as documented for
-// Node 24) over the shared engine. Each instance owns one slot of the engine's frames; the slot
-// holds a Cell `{ value, generation }`, so "set to undefined" (run(undefined, ...), exit) differs
-// from "not set" (getStore() falls back to defaultValue), and `disable()` can exit every context
-// of the instance at once by bumping its generation: cells of an older generation read as unset.
+// Node 24) over the shared engine. Each instance owns one slot of the engine's frames and keeps
+// the store itself there (no wrapper object per run); a store of `undefined` (run(undefined, ...),
+// exit) is kept as the engine's UNDEFINED_VALUE, so it differs from "not set" (getStore() falls back to
+// defaultValue). `disable()` exits every context of the instance at once by moving the instance
+// to a new slot: values in the old one are never read again.
 //
 // Propagation costs the same with 1 instance or 100: every instance shares the engine's one hook
 // and one frame per async resource, where Node 20's AsyncLocalStorage copies every store onto
 // every new resource.
 
-const { engine: getEngine } = require('../engine');
+const { engine: getEngine, UNDEFINED_VALUE } = require('../engine');
 const { invalidArgType, validateFunction } = require('./errors');
 
 const engine = getEngine();
 
-class Cell {
-  constructor(value, generation) {
-    this.value = value;
-    this.generation = generation;
-  }
+function slotValue(store) {
+  return store === undefined ? UNDEFINED_VALUE : store;
 }
 
 // What `withScope` returns: `dispose()` (or `using`) puts back the instance's previous value.
@@ -52,7 +50,6 @@ function copyLength(target, source) {
 
 class AsyncLocalStorage {
   #slot = engine.allocateSlot();
-  #generation = 0;
   #defaultValue;
   #name = '';
 
@@ -102,9 +99,9 @@ class AsyncLocalStorage {
 
   /** The store, or `defaultValue` where this instance has none (or after `disable()`). */
   getStore() {
-    const cell = engine.valueAt(this.#slot);
-    if (cell === undefined || cell.generation !== this.#generation) return this.#defaultValue;
-    return cell.value;
+    const value = engine.valueAt(this.#slot);
+    if (value === undefined) return this.#defaultValue;
+    return value === UNDEFINED_VALUE ? undefined : value;
   }
 
   /**
@@ -113,13 +110,13 @@ class AsyncLocalStorage {
    */
   run(store, callback, ...args) {
     validateFunction(callback, 'callback');
-    return engine.run(engine.derive(this.#slot, new Cell(store, this.#generation), true), callback, null, args);
+    return engine.run(engine.derive(this.#slot, slotValue(store), true), callback, null, args);
   }
 
   /** Runs `callback(...args)` outside this instance's context: getStore() is undefined there. */
   exit(callback, ...args) {
     validateFunction(callback, 'callback');
-    return engine.run(engine.derive(this.#slot, new Cell(undefined, this.#generation), true), callback, null, args);
+    return engine.run(engine.derive(this.#slot, UNDEFINED_VALUE, true), callback, null, args);
   }
 
   /**
@@ -127,7 +124,7 @@ class AsyncLocalStorage {
    * afterwards; sibling callbacks keep their own.
    */
   enterWith(store) {
-    engine.enter(engine.derive(this.#slot, new Cell(store, this.#generation), false));
+    engine.enter(engine.derive(this.#slot, slotValue(store), false));
   }
 
   /**
@@ -146,9 +143,11 @@ class AsyncLocalStorage {
   /**
    * Exits every context of this instance: getStore() returns `defaultValue` everywhere, in
    * pending callbacks too, until the next `run`/`enterWith`/`withScope`, whose contexts are new.
+   * Each call takes a new engine slot (slots are never reused), so it is meant for shutdown and
+   * tests, not for every request.
    */
   disable() {
-    this.#generation += 1;
+    this.#slot = engine.allocateSlot();
   }
 }
 

@@ -3,20 +3,14 @@
 // `AsyncContext.Variable` and `AsyncContext.Snapshot`, following the proposal's spec text
 // (tc39/proposal-async-context, spec.html) step by step, over the shared engine.
 //
-// Each Variable owns one slot of the engine's frames, holding a cell `{ value }`: a Variable run
-// with `undefined` reads `undefined`, and only a Variable with no cell in the frame reads its
-// default. A Snapshot is an engine frame, so it captures every Variable (and every store of the
+// Each Variable owns one slot of the engine's frames, holding its value (`undefined` kept as the
+// engine's UNDEFINED_VALUE): a Variable run with `undefined` reads `undefined`, and only a
+// Variable with nothing in the frame reads its default. A Snapshot is an engine frame, so it captures every Variable (and every store of the
 // other faces) at once, in O(1).
 
-const { engine: getEngine } = require('../engine');
+const { engine: getEngine, UNDEFINED_VALUE } = require('../engine');
 
 const engine = getEngine();
-
-class Cell {
-  constructor(value) {
-    this.value = value;
-  }
-}
 
 function requireCallable(fn, what) {
   if (typeof fn !== 'function') {
@@ -61,13 +55,14 @@ class Variable {
   /** Runs `fn(...args)` with this variable set to `value`; the previous mapping is restored afterwards, even after a throw. */
   run(value, fn, ...args) {
     requireCallable(fn, 'AsyncContext.Variable.prototype.run: the callback');
-    return engine.run(engine.derive(this.#slot, new Cell(value), true), fn, undefined, args);
+    return engine.run(engine.derive(this.#slot, value === undefined ? UNDEFINED_VALUE : value, true), fn, undefined, args);
   }
 
   /** The value in the current mapping, else the default value. */
   get() {
-    const cell = engine.valueAt(this.#slot);
-    return cell === undefined ? this.#defaultValue : cell.value;
+    const value = engine.valueAt(this.#slot);
+    if (value === undefined) return this.#defaultValue;
+    return value === UNDEFINED_VALUE ? undefined : value;
   }
 }
 

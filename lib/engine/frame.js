@@ -17,6 +17,9 @@ const DENSE_SLOTS = 128;
 // copying each time, and a read of a slot outside the chain costs at most 8 compares.
 const MAX_OVERRIDES = 8;
 const EMPTY_SLOTS = [];
+// A slot set to `undefined` is a removed slot. Owners that must tell "set to undefined" from "not
+// set" (AsyncLocalStorage.run(undefined, ...), a Variable run with undefined) store this instead.
+const UNDEFINED_VALUE = Symbol('native-execution-context: set to undefined');
 
 class Frame {
   constructor(id, slots, sparse, base, slot, value, depth) {
@@ -108,4 +111,4 @@ function derivedFrame(id, parent, slot, value) {
   return new Frame(id, null, undefined, base, slot, value, base.depth + 1);
 }
 
-module.exports = { Frame, DENSE_SLOTS, MAX_OVERRIDES, derivedFrame, flatFrame, readSlot };
+module.exports = { Frame, DENSE_SLOTS, MAX_OVERRIDES, UNDEFINED_VALUE, derivedFrame, flatFrame, readSlot };

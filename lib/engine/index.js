@@ -24,7 +24,7 @@ const { executionAsyncId } = require('node:async_hooks');
 const native = require('./native');
 const { Bridge } = require('./bridge');
 const { EventLog } = require('./event-log');
-const { derivedFrame, readSlot } = require('./frame');
+const { UNDEFINED_VALUE, derivedFrame, readSlot } = require('./frame');
 const { resourceStrategy } = require('./strategies/resource');
 const { createAsyncContextFrameStrategy, hasAsyncContextFrame } = require('./strategies/async-context-frame');
 
@@ -355,4 +355,4 @@ function engine() {
   return shared;
 }
 
-module.exports = { engine, STRATEGIES };
+module.exports = { engine, STRATEGIES, UNDEFINED_VALUE };
