@@ -1,18 +1,27 @@
 'use strict';
 // The driver every workload shares: ids handed to `concurrency` workers, each awaiting
-// `handle(id)` before taking the next; prints one JSON line `{ rps, wrong, requests }`.
+// `handle(id)` before taking the next; prints one JSON line
+// `{ rps, wrong, requests, cpuPerRequest }`.
 //
 // A warm-up of a quarter of the requests (ids after the measured ones) runs first and is not
 // timed: the tables compare steady-state throughput, as a server sees it after its first
 // second, not how fast each implementation's code gets compiled. Wrong contexts count in both.
 
+function warmupFor(requests) {
+  return Math.ceil(requests / 4);
+}
+
 async function drive({ requests, concurrency, handle, wrong }) {
-  const warmup = Math.ceil(requests / 4);
+  const warmup = warmupFor(requests);
   await pass(requests, warmup, concurrency, handle);
   const started = process.hrtime.bigint();
+  const cpuBefore = process.cpuUsage();
   await pass(0, requests, concurrency, handle);
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  process.stdout.write(`${JSON.stringify({ rps: requests / seconds, wrong: wrong(), requests })}\n`);
+  const cpu = process.cpuUsage(cpuBefore);
+  // CPU time of the whole process (every thread: JIT, GC helpers) per request, in microseconds.
+  const cpuPerRequest = (cpu.user + cpu.system) / requests;
+  process.stdout.write(`${JSON.stringify({ rps: requests / seconds, wrong: wrong(), requests, cpuPerRequest })}\n`);
 }
 
 // Handles ids first .. first + count - 1 with `concurrency` workers.
@@ -24,4 +33,4 @@ async function pass(first, count, concurrency, handle) {
   await Promise.all(Array.from({ length: concurrency }, worker));
 }
 
-module.exports = { drive };
+module.exports = { drive, warmupFor };
