@@ -90,3 +90,35 @@ test('a flattened frame allocates its array at the highest slot set, not beyond'
   assert.ok(flat.slots.length <= MAX_OVERRIDES + 2, `dense part has ${flat.slots.length} entries`);
   assert.ok(flat.slots.length > 1, 'some flattening happened');
 });
+
+test('any tree of derivations reads like a map of slot -> value (property)', () => {
+  const fc = require('fast-check');
+  // A step derives a new frame from one of the frames made so far (or from none): branches of
+  // the tree share their parents' links, as sibling runs do. Mostly from one of the newest three,
+  // so that chains grow deep enough to flatten.
+  const slot = fc.oneof(fc.integer({ min: 0, max: 12 }), fc.integer({ min: DENSE_SLOTS, max: DENSE_SLOTS + 3 }));
+  const step = fc.record({
+    parent: fc.oneof({ weight: 4, arbitrary: fc.integer({ min: -3, max: -1 }) }, { weight: 1, arbitrary: fc.nat() }),
+    slot,
+    value: fc.option(fc.integer({ min: 0, max: 5 }), { nil: undefined }),
+  });
+  fc.assert(fc.property(fc.array(step, { minLength: 20, maxLength: 80 }), (steps) => {
+    const frames = [undefined];
+    const models = [new Map()];
+    steps.forEach(({ parent, slot: s, value }, i) => {
+      const from = parent < 0 ? Math.max(0, frames.length + parent) : parent % frames.length;
+      const frame = derivedFrame(i + 1, frames[from], s, value);
+      const model = new Map(models[from]);
+      if (value === undefined) model.delete(s);
+      else model.set(s, value);
+      frames.push(frame);
+      models.push(model);
+      assert.ok(chainLength(frame) <= MAX_OVERRIDES);
+    });
+    // Every frame still reads its own contents after all the later derivations.
+    frames.forEach((frame, i) => {
+      for (let s = 0; s <= 13; s++) assert.equal(readSlot(frame, s), models[i].get(s));
+      for (let s = DENSE_SLOTS; s <= DENSE_SLOTS + 4; s++) assert.equal(readSlot(frame, s), models[i].get(s));
+    });
+  }), { numRuns: 300 });
+});
