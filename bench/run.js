@@ -100,9 +100,10 @@ const suites = {
     title: 'Express over HTTP (loopback)',
     describe: (cfg) =>
       `Express app; a middleware runs each request in a context, the handler reads it after 3 async hops and ` +
-      `answers JSON. Load: autocannon in a separate process, 50 connections, ${cfg.seconds} s per sample, ` +
+      `answers JSON. Load: autocannon in a separate process, 50 connections, ${cfg.seconds} s per sample after an ` +
+      'untimed second of load, ' +
       `${cfg.rounds} interleaved round(s).`,
-    config: () => ({ rounds: quick ? 1 : 3, seconds: quick ? 2 : 5 }),
+    config: () => ({ rounds: quick ? 1 : 5, seconds: quick ? 2 : 5 }),
     run: (node, cfg) => runExpress(node, cfg),
   },
 
@@ -197,7 +198,11 @@ function measureExpress(node, name, seconds) {
       if (!out.includes('\n') || server.loadStarted) return;
       server.loadStarted = true;
       const { port } = JSON.parse(out.split('\n')[0]);
-      const load = JSON.parse(execFileSync(process.execPath, [path.join(__dirname, 'load.js'), String(port), String(seconds), '50'], { encoding: 'utf8' }));
+      const loadFor = (duration) => JSON.parse(execFileSync(process.execPath, [path.join(__dirname, 'load.js'), String(port), String(duration), '50'], { encoding: 'utf8' }));
+      // An untimed second of load first, as in the other workloads: steady state, not JIT warm-up.
+      const warmup = loadFor(1);
+      const load = loadFor(seconds);
+      load.errors += warmup.errors;
       server.kill('SIGTERM');
       server.on('exit', () => {
         const stats = JSON.parse(out.trim().split('\n').pop());
