@@ -29,6 +29,18 @@ function signal(limitMs = 3000, label = 'end') {
   return { promise, resolve };
 }
 
+// An 'end' listener that records 'end' in `events`, and `ended`, which resolves when it ran.
+function endRecorder(events) {
+  const done = signal();
+  return {
+    listener() {
+      events.push('end');
+      done.resolve();
+    },
+    ended: done.promise,
+  };
+}
+
 async function collectGarbage(until, rounds = 20) {
   for (let i = 0; i < rounds && !until(); i++) {
     global.gc();
@@ -90,15 +102,12 @@ test('end is not emitted while the context\'s work is pending', async () => {
 test('a run with no async work ends shortly after it returns, never synchronously', async () => {
   const ns = fresh();
   const events = [];
-  const done = signal();
+  const end = endRecorder(events);
   ns.run((ctx) => {
-    ctx.on('end', () => {
-      events.push('end');
-      done.resolve();
-    });
+    ctx.on('end', end.listener);
   });
   events.push('after run');
-  await done.promise;
+  await end.ended;
   assert.deepEqual(events, ['after run', 'end']);
 });
 
@@ -163,17 +172,14 @@ test('a nested context ends first; its parent waits for the nested context\'s wo
 test('a nested context started later, from a continuation of the run, also holds the run open', async () => {
   const ns = fresh();
   const events = [];
-  const done = signal();
+  const end = endRecorder(events);
   ns.run((ctx) => {
-    ctx.on('end', () => {
-      events.push('end');
-      done.resolve();
-    });
+    ctx.on('end', end.listener);
     setTimeout(() => {
       ns.run(() => setTimeout(() => events.push('late nested timer'), 30));
     }, 5);
   });
-  await done.promise;
+  await end.ended;
   assert.deepEqual(events, ['late nested timer', 'end']);
 });
 
@@ -201,12 +207,9 @@ test('a nested context of another namespace counts as work of the run; an unrela
 test('clearing the run\'s last pending timer or interval ends it', async () => {
   const ns = fresh();
   const events = [];
-  const done = signal();
+  const end = endRecorder(events);
   ns.run((ctx) => {
-    ctx.on('end', () => {
-      events.push('end');
-      done.resolve();
-    });
+    ctx.on('end', end.listener);
     const never = setTimeout(() => events.push('never'), 60_000);
     let ticks = 0;
     const interval = setInterval(() => {
@@ -218,7 +221,7 @@ test('clearing the run\'s last pending timer or interval ends it', async () => {
       }
     }, 5);
   });
-  await done.promise;
+  await end.ended;
   assert.deepEqual(events, ['cleared', 'end']);
 });
 
@@ -332,16 +335,13 @@ test('a listener added from a continuation after the run returned fires once the
 test('work started before the first end listener is not counted (register first thing in the run)', async () => {
   const ns = fresh();
   const events = [];
-  const done = signal();
+  const end = endRecorder(events);
   let before;
   ns.run((ctx) => {
     before = setTimeout(() => events.push('timer started before'), 60_000);
-    ctx.on('end', () => {
-      events.push('end');
-      done.resolve();
-    });
+    ctx.on('end', end.listener);
   });
-  await done.promise;
+  await end.ended;
   clearTimeout(before);
   assert.deepEqual(events, ['end']);
 });
@@ -405,20 +405,17 @@ test('inside the run, end listeners can be added from nested contexts and other 
 test('a run\'s context still has its end after a context entered below it is exited inside the run', async () => {
   const ns = fresh();
   const events = [];
-  const done = signal();
+  const end = endRecorder(events);
   const entered = ns.createContext();
   ns.enter(entered);
   ns.run((ctx) => {
     ns.exit(entered); // rebuilds the stack under the run's context
     assert.equal(ns.active, ctx);
-    ctx.on('end', () => {
-      events.push('end');
-      done.resolve();
-    });
+    ctx.on('end', end.listener);
     events.push('run returns');
   });
   ns.exit(entered);
-  await done.promise;
+  await end.ended;
   assert.deepEqual(events, ['run returns', 'end']);
 });
 
