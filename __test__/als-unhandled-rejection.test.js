@@ -83,10 +83,11 @@ test('a rejection inside a nested run is reported with the nested stores, not th
 // `resource` strategy records that frame while a listener exists. Only the async-context-frame
 // strategy forced onto Node 20/22 (whose AsyncLocalStorage is hook-based) cannot.
 const rejectionFrameSupported = engine().strategyName === 'resource' || hasAsyncContextFrame();
-
-test('a promise created in one context and rejected in another is reported with the rejecting context', {
+const NEEDS_REJECTION_FRAME = {
   todo: !rejectionFrameSupported && 'the async-context-frame strategy forced onto Node 20/22 sees the creating context',
-}, () => {
+};
+
+test('a promise created in one context and rejected in another is reported with the rejecting context', NEEDS_REJECTION_FRAME, () => {
   const records = rejections(`
     let reject;
     request.run('creator', () => tenant.run('creator-tenant', () => {
@@ -99,9 +100,7 @@ test('a promise created in one context and rejected in another is reported with 
   assert.deepEqual(records, [['crossed', 'rejecter', 'rejecter-tenant']]);
 });
 
-test('a promise created in a context and rejected outside every context is reported with no stores', {
-  todo: !rejectionFrameSupported && 'the async-context-frame strategy forced onto Node 20/22 sees the creating context',
-}, () => {
+test('a promise created in a context and rejected outside every context is reported with no stores', NEEDS_REJECTION_FRAME, () => {
   const records = rejections(`
     let reject;
     request.run('creator', () => tenant.run('creator-tenant', () => {
@@ -112,9 +111,7 @@ test('a promise created in a context and rejected outside every context is repor
   assert.deepEqual(records, [['outside', null, 'no-tenant']]);
 });
 
-test('promises rejected by timers of other contexts are each reported with the timer\'s context', {
-  todo: !rejectionFrameSupported && 'the async-context-frame strategy forced onto Node 20/22 sees the creating context',
-}, () => {
+test('promises rejected by timers of other contexts are each reported with the timer\'s context', NEEDS_REJECTION_FRAME, () => {
   const records = rejections(`
     const rejecters = [];
     request.run('creator', () => {
@@ -127,9 +124,7 @@ test('promises rejected by timers of other contexts are each reported with the t
   assert.deepEqual(records, [['r0', 'timer-0', 'no-tenant'], ['r1', 'timer-1', 'no-tenant'], ['r2', 'timer-2', 'no-tenant']]);
 });
 
-test('a listener added again after every listener was removed still sees the rejecting context', {
-  todo: !rejectionFrameSupported && 'the async-context-frame strategy forced onto Node 20/22 sees the creating context',
-}, () => {
+test('a listener added again after every listener was removed still sees the rejecting context', NEEDS_REJECTION_FRAME, () => {
   const records = rejections(`
     const first = process.listeners('unhandledRejection');
     process.removeAllListeners('unhandledRejection');
