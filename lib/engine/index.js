@@ -212,13 +212,9 @@ class Engine {
   // Runs fn with `frame` current (undefined: no frame); the previous frame is back afterwards,
   // even after a throw. A pinned frame is released in the native tree when fn returns.
   run(frame, fn, thisArg = undefined, args = NO_ARGS) {
-    let returned = false;
     try {
-      const result = this.strategy.runIn(frame, fn, thisArg, args);
-      returned = true;
-      return result;
+      return this.runInFrame(frame, fn, thisArg, args);
     } finally {
-      if (!returned) this.noteEscape(frame);
       if (frame !== undefined) this.release(frame);
     }
   }
