@@ -8,8 +8,8 @@
 
 const { describe, test } = require('node:test');
 const assert = require('node:assert/strict');
-const { spawn } = require('node:child_process');
 const path = require('node:path');
+const { runToEnd } = require('./helpers/child');
 
 const PACKAGE_ROOT = path.resolve(__dirname, '..');
 
@@ -80,22 +80,13 @@ within('rejection-in-timer', () => setTimeout(() => { Promise.reject(new Error('
 setTimeout(() => console.log(JSON.stringify(seen)), 200);
 `;
 
-function runChild(env) {
+async function runChild(env) {
   const childEnv = { ...process.env, ...env };
   delete childEnv.NODE_OPTIONS;
   delete childEnv.NODE_TEST_CONTEXT;
-  const child = spawn(process.execPath, ['-e', SCRIPT], { env: childEnv, timeout: 10_000 });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk) => { stdout += chunk; });
-  child.stderr.setEncoding('utf8').on('data', (chunk) => { stderr += chunk; });
-  return new Promise((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', (status) => {
-      assert.equal(status, 0, `child exited with ${status}; stderr:\n${stderr}`);
-      resolve(JSON.parse(stdout.trim().split('\n').pop()));
-    });
-  });
+  const { code, stdout, stderr } = await runToEnd(process.execPath, ['-e', SCRIPT], { env: childEnv, timeout: 10_000 });
+  assert.equal(code, 0, `child exited with ${code}; stderr:\n${stderr}`);
+  return JSON.parse(stdout.trim().split('\n').pop());
 }
 
 const all = (id) => ({ context: id, als: id, variable: id, scoped: id });

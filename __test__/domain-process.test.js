@@ -10,10 +10,10 @@
 
 const { describe, test } = require('node:test');
 const assert = require('node:assert/strict');
-const { spawn } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
+const { runToEnd } = require('./helpers/child');
 
 const PACKAGE_ROOT = path.resolve(__dirname, '..');
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nec-domain-process-'));
@@ -40,15 +40,7 @@ async function run(body, impl, extraEnv = {}) {
   const env = { ...process.env, IMPL: impl, ...extraEnv };
   delete env.NODE_OPTIONS;
   delete env.NODE_TEST_CONTEXT;
-  const child = spawn(process.execPath, [file], { env, timeout: 10_000 });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk) => { stdout += chunk; });
-  child.stderr.setEncoding('utf8').on('data', (chunk) => { stderr += chunk; });
-  const status = await new Promise((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', (code) => resolve(code));
-  });
+  const { code: status, stdout, stderr } = await runToEnd(process.execPath, [file], { env, timeout: 10_000 });
   return {
     status,
     stdout,

@@ -6,7 +6,7 @@
 
 const { test } = require('node:test');
 const assert = require('node:assert/strict');
-const { spawn, spawnSync } = require('node:child_process');
+const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
@@ -17,6 +17,7 @@ const NPM = IS_WINDOWS ? 'npm.cmd' : 'npm';
 
 // Same naming as the generated loader.
 const { platformArchAbi } = require('../scripts/install');
+const { runToEnd } = require('./helpers/child');
 
 // npm, run from `cwd` with an environment free of the npm_* variables of an enclosing
 // `npm test` (npm_config_local_prefix would point a nested npm at this checkout), and with no
@@ -37,20 +38,9 @@ function cleanEnv() {
   return env;
 }
 
-function run(command, args, { cwd, timeout = 60_000 } = {}) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd, env: cleanEnv(), shell: IS_WINDOWS, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk) => (stdout += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk) => (stderr += chunk));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeout);
-    child.on('error', reject);
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal, stdout, stderr, output: `${stdout}\n${stderr}` });
-    });
-  });
+async function run(command, args, { cwd, timeout = 60_000 } = {}) {
+  const result = await runToEnd(command, args, { cwd, timeout, env: cleanEnv(), shell: IS_WINDOWS });
+  return { ...result, output: `${result.stdout}\n${result.stderr}` };
 }
 
 async function pack(dir, destination) {

@@ -4,12 +4,12 @@
 
 const { test } = require('node:test');
 const assert = require('node:assert/strict');
-const { spawn } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 
 const { formatMonitor, formatDuration } = require('../lib/monitor');
+const { runToEnd } = require('./helpers/child');
 
 const ROOT = path.join(__dirname, '..');
 const CLI = path.join(ROOT, 'bin', 'cli.js');
@@ -136,19 +136,7 @@ test('formatMonitor on a real report of a monitored instance', async () => {
 
 // Runs the CLI; resolves with its exit code, signal, stdout and stderr.
 function runCli(args, { timeout = 15_000 } = {}) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk) => (stdout += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk) => (stderr += chunk));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeout);
-    child.on('error', reject);
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal, stdout, stderr });
-    });
-  });
+  return runToEnd(process.execPath, [CLI, ...args], { timeout });
 }
 
 // An HTTP server whose /stuck request waits on a queue nobody drains, and a /quick one that
