@@ -10,7 +10,7 @@ const express = require('express');
 const Context = require('..');
 const { contextMiddleware } = require('../lib/express');
 
-const { UUID, request, currentId, liveContexts } = require('./helpers/frameworks');
+const { UUID, request, currentId, liveContextsAfterDrain, postLateBodies } = require('./helpers/frameworks');
 
 let server;
 let port;
@@ -101,17 +101,7 @@ test('the context follows callbacks, timers and a body parsed from chunks that a
 
   // The body's second half arrives 40 ms after the headers: express.json() finishes reading it
   // in a socket callback, and the route still runs in the request's context.
-  const slow = await Promise.all(
-    ['slow-a', 'slow-b'].map((id) =>
-      request(port, {
-        path: '/body',
-        method: 'POST',
-        headers: { 'x-request-id': id, 'content-type': 'application/json', 'content-length': 9 + id.length + 2 },
-        body: ['{"name":', `"${id}"}`],
-        gap: 40,
-      }),
-    ),
-  );
+  const slow = await postLateBodies(port, ['slow-a', 'slow-b']);
   assert.deepEqual(slow.map((response) => response.json), [
     { id: 'slow-a', body: { name: 'slow-a' } },
     { id: 'slow-b', body: { name: 'slow-b' } },
@@ -210,12 +200,7 @@ test('the context is gone after the response: not on the reused connection, not 
     // within a second).
     agent.destroy();
     server.closeAllConnections();
-    const deadline = Date.now() + 3000;
-    let live = await liveContexts();
-    while (live > 0 && Date.now() < deadline) {
-      await sleep(50);
-      live = await liveContexts();
-    }
+    const live = await liveContextsAfterDrain();
     assert.equal(live, 0, `contexts left after the responses: ${JSON.stringify(Context.monitor().entries)}`);
   } finally {
     Context.configure({ monitor: false });

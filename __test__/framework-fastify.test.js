@@ -10,7 +10,7 @@ const Fastify = require('fastify');
 const Context = require('..');
 const { contextPlugin } = require('../lib/fastify');
 
-const { UUID, request, currentId, liveContexts } = require('./helpers/frameworks');
+const { UUID, request, currentId, liveContextsAfterDrain, postLateBodies } = require('./helpers/frameworks');
 
 let app;
 let port;
@@ -91,17 +91,7 @@ test('without the header each request gets its own generated UUID', async () => 
 });
 
 test('the context reaches handlers after a body that arrives late and callback-style replies', async () => {
-  const responses = await Promise.all(
-    ['late-a', 'late-b'].map((id) =>
-      request(port, {
-        path: '/body',
-        method: 'POST',
-        headers: { 'x-request-id': id, 'content-type': 'application/json', 'content-length': 8 + id.length + 3 },
-        body: ['{"name":', `"${id}"}`],
-        gap: 40,
-      }),
-    ),
-  );
+  const responses = await postLateBodies(port, ['late-a', 'late-b']);
   assert.deepEqual(responses.map((response) => response.json), [
     { id: 'late-a', body: { name: 'late-a' } },
     { id: 'late-b', body: { name: 'late-b' } },
@@ -208,12 +198,7 @@ test('the context is gone after the response: not on the reused connection, not 
 
     agent.destroy();
     app.server.closeAllConnections();
-    const deadline = Date.now() + 3000;
-    let live = await liveContexts();
-    while (live > 0 && Date.now() < deadline) {
-      await sleep(50);
-      live = await liveContexts();
-    }
+    const live = await liveContextsAfterDrain();
     assert.equal(live, 0, `contexts left after the responses: ${JSON.stringify(Context.monitor().entries)}`);
   } finally {
     Context.configure({ monitor: false });

@@ -10,7 +10,7 @@ const Koa = require('koa');
 const Context = require('..');
 const { contextMiddleware } = require('../lib/koa');
 
-const { UUID, request, currentId, liveContexts } = require('./helpers/frameworks');
+const { UUID, request, currentId, liveContextsAfterDrain } = require('./helpers/frameworks');
 
 let server;
 let port;
@@ -168,12 +168,7 @@ test('the context is gone after the response: upstream middleware, the reused co
 
     agent.destroy();
     server.closeAllConnections();
-    const deadline = Date.now() + 3000;
-    let live = await liveContexts();
-    while (live > 0 && Date.now() < deadline) {
-      await sleep(50);
-      live = await liveContexts();
-    }
+    const live = await liveContextsAfterDrain();
     assert.equal(live, 0, `contexts left after the responses: ${JSON.stringify(Context.monitor().entries)}`);
   } finally {
     Context.configure({ monitor: false });

@@ -41,6 +41,18 @@ function request(port, { path = '/', method = 'GET', headers = {}, body, gap = 0
 // What a logger deep in the app would print: the current request id, with no `req` in sight.
 const currentId = () => (Context.exists() ? Context.get().requestId : null);
 
+// POSTs {"name": id} to /body for each id at once, the second half of each body 40 ms after the
+// headers (so the framework finishes reading it in a later socket callback); the responses.
+function postLateBodies(port, ids) {
+  return Promise.all(ids.map((id) => request(port, {
+    path: '/body',
+    method: 'POST',
+    headers: { 'x-request-id': id, 'content-type': 'application/json', 'content-length': 11 + id.length },
+    body: ['{"name":', `"${id}"}`],
+    gap: 40,
+  })));
+}
+
 // Live contexts of the shared instance, after the event loop and the GC had their turn.
 async function liveContexts() {
   for (let i = 0; i < 3; i++) {
@@ -52,4 +64,15 @@ async function liveContexts() {
   return Context.monitor().entries.length;
 }
 
-module.exports = { UUID, request, currentId, liveContexts };
+// Live contexts once they have drained to 0, or the count still live after `limitMs`.
+async function liveContextsAfterDrain(limitMs = 3000) {
+  const deadline = Date.now() + limitMs;
+  let live = await liveContexts();
+  while (live > 0 && Date.now() < deadline) {
+    await sleep(50);
+    live = await liveContexts();
+  }
+  return live;
+}
+
+module.exports = { UUID, request, currentId, liveContextsAfterDrain, postLateBodies };
