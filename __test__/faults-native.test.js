@@ -5,7 +5,7 @@
 // catches panics, the release profile unwinds (an abort profile would make catch_unwind
 // useless), and thousands of panics, in the main thread and in workers, inside tracked nested
 // runs, each become a JS Error without aborting, leaking or poisoning the engine.
-// (The basic panic-to-Error test is in native-safety.test.js.)
+// (The basic panic-to-Error test is in native-core-safety.test.js.)
 
 const { test } = require('node:test');
 const assert = require('node:assert/strict');
