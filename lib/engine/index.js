@@ -353,4 +353,4 @@ function engine() {
   return shared;
 }
 
-module.exports = { engine, STRATEGIES, UNDEFINED_VALUE };
+module.exports = { engine, STRATEGIES, UNDEFINED_VALUE, hasAsyncContextFrame };
