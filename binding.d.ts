@@ -13,21 +13,11 @@ export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-was
 export declare function createLog(): Float64Array
 
 /** Applies the first `count` records of `log`. Returns the watched frames that finished. */
-export declare function drain(engine: number, log: Float64Array, count: number): Array<number>
-
-/** Counters for tests and diagnostics: how many engines exist in the process and this one's sizes. */
-export declare function engineStats(engine: number): EngineStats
-
-export interface EngineStats {
-  engines: number
-  mapSize: number
-  contexts: number
-  eventsApplied: number
-}
+export declare function drain(tracker: number, log: Float64Array, count: number): Array<number>
 
 export declare function logLayout(): LogLayout
 
-/** The record layout the JS bridge must write; read once at load so the two sides cannot drift. */
+/** The record layout the JS event log must write; read once at load so the two sides cannot drift. */
 export interface LogLayout {
   stride: number
   capacity: number
@@ -40,8 +30,8 @@ export interface LogLayout {
   frameWatch: number
 }
 
-/** Live contexts and resources, for one owner slot or (when `owner` is absent) all owners. */
-export declare function monitor(engine: number, owner?: number | undefined | null): NativeMonitorReport
+/** Live contexts and resources, for one owner's slot or (when `slot` is absent) all of them. */
+export declare function monitor(tracker: number, slot?: number | undefined | null): NativeMonitorReport
 
 export interface NativeMonitorChild {
   asyncId: number
@@ -52,7 +42,7 @@ export interface NativeMonitorChild {
 export interface NativeMonitorEntry {
   frame: number
   parent: number
-  owner: number
+  slot: number
   asyncId: number
   created: number
   pinned: boolean
@@ -68,8 +58,18 @@ export interface NativeMonitorReport {
   entries: Array<NativeMonitorEntry>
 }
 
-/** Opens this environment's engine and returns its id; it is dropped when the environment exits. */
-export declare function openEngine(): number
+/** Opens this environment's tracker and returns its id; it is dropped when the environment exits. */
+export declare function openTracker(): number
 
 /** Deliberately panics; the test suite uses it to prove that panics become JS errors. */
 export declare function panicForTest(message: string): void
+
+/** Counters for tests and diagnostics: how many trackers exist in the process and this one's sizes. */
+export declare function trackerStats(tracker: number): TrackerStats
+
+export interface TrackerStats {
+  trackers: number
+  mapSize: number
+  contexts: number
+  eventsApplied: number
+}

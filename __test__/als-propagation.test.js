@@ -13,8 +13,7 @@ const { EventEmitter, once } = require('node:events');
 
 const { AsyncLocalStorage } = require('native-execution-context/als');
 const Context = require('..');
-const { engine } = require('../lib/engine');
-const { hasAsyncContextFrame } = require('../lib/engine/strategies/async-context-frame');
+const { engine, hasAsyncContextFrame } = require('../lib/engine');
 
 const delay = (ms, value) => new Promise((resolve) => setTimeout(resolve, ms, value));
 

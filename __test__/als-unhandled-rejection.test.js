@@ -9,8 +9,7 @@ const assert = require('node:assert/strict');
 const { spawnSync } = require('node:child_process');
 const path = require('node:path');
 
-const { engine } = require('../lib/engine');
-const { hasAsyncContextFrame } = require('../lib/engine/strategies/async-context-frame');
+const { engine, hasAsyncContextFrame } = require('../lib/engine');
 
 const PACKAGE_ROOT = path.resolve(__dirname, '..');
 

@@ -26,7 +26,7 @@ const KINDS = {
 };
 const RUNS = Number(process.env.RELIABILITY_NATIVE_RUNS) || 600;
 
-let engineId = binding.openEngine();
+let engineId = binding.openTracker();
 const buffer = binding.createLog();
 
 function write(records) {
@@ -38,7 +38,7 @@ function write(records) {
 }
 
 function consistent(label) {
-  const stats = binding.engineStats(engineId);
+  const stats = binding.trackerStats(engineId);
   const report = binding.monitor(engineId);
   assert.equal(report.size, stats.mapSize, `${label}: report size`);
   assert.equal(report.contexts, stats.contexts, `${label}: report contexts`);
@@ -54,7 +54,7 @@ test('every binding function with wrong types, missing arguments and unknown ids
   const calls = {
     drain: (a, b, c) => binding.drain(a, b, c),
     monitor: (a, b) => binding.monitor(a, b),
-    engineStats: (a) => binding.engineStats(a),
+    trackerStats: (a) => binding.trackerStats(a),
   };
   let threw = 0;
   for (const [name, call] of Object.entries(calls)) {
@@ -70,14 +70,14 @@ test('every binding function with wrong types, missing arguments and unknown ids
     }
   }
   assert.ok(threw > 100);
-  assert.throws(() => binding.engineStats(0), /no engine with id 0/);
-  assert.throws(() => binding.drain(engineId + 100000, buffer, 1), /no engine with id/);
+  assert.throws(() => binding.trackerStats(0), /no tracker with id 0/);
+  assert.throws(() => binding.drain(engineId + 100000, buffer, 1), /no tracker with id/);
   assert.throws(() => binding.panicForTest(Symbol('not a string')), Error);
   // Counts beyond the buffer and empty or short buffers are clamped, not read out of bounds.
   assert.deepEqual(binding.drain(engineId, new Float64Array(0), 1000), []);
   assert.deepEqual(binding.drain(engineId, new Float64Array(layout.stride - 1), 1), []);
   assert.doesNotThrow(() => binding.drain(engineId, buffer, 4294967295));
-  // The returned typed array and layout are what the bridge expects.
+  // The returned typed array and layout are what the async hook and event log expect.
   assert.ok(buffer instanceof Float64Array && buffer.length === layout.stride * layout.capacity);
   consistent('after garbage calls');
 });
@@ -85,7 +85,7 @@ test('every binding function with wrong types, missing arguments and unknown ids
 const id = fc.oneof({ arbitrary: fc.integer({ min: 1, max: 12 }), weight: 8 }, { arbitrary: fc.constant(0), weight: 1 });
 const wellFormed = fc.oneof(
   fc.tuple(fc.constant(KINDS.frameOpen), id, id, fc.integer({ min: 0, max: 3 }), fc.nat(100), fc.constantFrom(0, 1), fc.constant(0), fc.double()),
-  // Frame 0 included: the bridge never writes it, and the engine ignores it (see the last test).
+  // Frame 0 included: the async hook never writes it, and the tracker ignores it (see the last test).
   fc.tuple(fc.constant(KINDS.init), id.map((n) => n + 100), id, fc.nat(5), fc.constantFrom(0, 1), fc.constant(0), fc.double()),
   fc.tuple(fc.constantFrom(KINDS.settled, KINDS.after), id.map((n) => n + 100)),
   fc.tuple(fc.constantFrom(KINDS.frameRelease, KINDS.frameCollected, KINDS.frameWatch), id),
@@ -100,7 +100,7 @@ test('random batches of well-formed and malformed records keep the map and the t
   let records = 0;
   fc.assert(
     fc.property(fc.array(fc.oneof({ arbitrary: wellFormed, weight: 4 }, { arbitrary: malformed, weight: 1 }), { maxLength: 300, size: 'medium' }), (batch) => {
-      engineId = binding.openEngine(); // a fresh engine per batch, so that a failure shrinks alone
+      engineId = binding.openTracker(); // a fresh engine per batch, so that a failure shrinks alone
       for (let i = 0; i < batch.length; i += layout.capacity) write(batch.slice(i, i + layout.capacity));
       records += batch.length;
       consistent('after a random batch');
@@ -125,17 +125,17 @@ test('a very long chain of nested frames finishes without recursion when its roo
     for (let frame = start; frame < start + layout.capacity && frame <= depth; frame++) records.push([KINDS.frameOpen, frame, frame - 1, 0, 1, 1, 0, 0]);
     write(records);
   }
-  assert.equal(binding.engineStats(engineId).contexts, depth);
+  assert.equal(binding.trackerStats(engineId).contexts, depth);
   for (let start = depth; start >= 1; start -= layout.capacity) {
     const records = [];
     for (let frame = start; frame > start - layout.capacity && frame >= 1; frame--) records.push([KINDS.frameRelease, frame]);
     write(records);
   }
-  assert.equal(binding.engineStats(engineId).contexts, 0);
+  assert.equal(binding.trackerStats(engineId).contexts, 0);
 });
 
-test('an Init record under frame 0 (never written by the bridge) is skipped or reported, not kept unreachable', () => {
-  engineId = binding.openEngine();
+test('an Init record under frame 0 (never written by the async hook) is skipped or reported, not kept unreachable', () => {
+  engineId = binding.openTracker();
   write([[KINDS.init, 101, 0, 0, 0, 0, 0]]);
   consistent('after Init under frame 0');
 });

@@ -197,6 +197,6 @@ test('a native drain that fails inside the hook never throws into Node: one warn
   assert.deepEqual(result.json.problems, []);
   assert.deepEqual(result.json.uncaught, [], 'nothing may escape from the hook');
   assert.equal(result.json.warnings.length, 1, 'exactly one warning');
-  assert.match(result.json.warnings[0], /tracking stopped: .*no engine with id/);
+  assert.match(result.json.warnings[0], /tracking stopped: .*no tracker with id/);
   assert.match(result.stderr, /Warning: native-execution-context: tracking stopped/);
 });

@@ -20,7 +20,7 @@ const ENGINE_KEY = Symbol.for('native-execution-context.engine@1');
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function engines() {
-  return binding.engineStats(globalThis[ENGINE_KEY].id).engines;
+  return binding.trackerStats(globalThis[ENGINE_KEY].tracker.id).trackers;
 }
 
 async function enginesBackTo(count) {

@@ -1,6 +1,6 @@
 'use strict';
 // The package as users get it: `npm pack` this package and this platform's binary package,
-// install both into a fresh Express app offline (local tarballs plus the npm cache), let the
+// install both into a fresh Express app (local tarballs, express from the npm cache where it is there), let the
 // install script run (it must find the prebuilt binary through the platform package and not
 // build), then serve concurrent requests with per-request context from CommonJS and from ESM.
 
@@ -185,7 +185,7 @@ test('install from packed tarballs into a fresh Express app, then serve from Com
     fs.writeFileSync(path.join(app, 'app.cjs'), CJS_APP);
     fs.writeFileSync(path.join(app, 'app.mjs'), ESM_APP);
 
-    const install = await run(NPM, ['install', '--offline', '--no-audit', '--no-fund', '--foreground-scripts'], { cwd: app, timeout: 60_000 });
+    const install = await run(NPM, ['install', '--prefer-offline', '--no-audit', '--no-fund', '--foreground-scripts'], { cwd: app, timeout: 60_000 });
     assert.equal(install.code, 0, `npm install failed:\n${install.output}`);
     assert.match(install.output, /node scripts\/install\.js/, 'the install script ran');
     assert.doesNotMatch(install.output, /building the native addon|no prebuilt binary/, `the install script found the prebuilt binary:\n${install.output}`);

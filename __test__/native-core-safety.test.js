@@ -14,7 +14,7 @@ const ENGINE_KEY = Symbol.for('native-execution-context.engine@1');
 function engineId() {
   const engine = globalThis[ENGINE_KEY];
   assert.ok(engine, 'requiring the package must register its engine on globalThis');
-  return engine.id;
+  return engine.tracker.id;
 }
 
 async function waitFor(predicate, { timeout = 3000, interval = 10 } = {}) {
@@ -63,8 +63,8 @@ try {
 
 parentPort.postMessage({
   type: 'ready',
-  engineId: engine.id,
-  engines: binding.engineStats(engine.id).engines,
+  engineId: engine.tracker.id,
+  trackers: binding.trackerStats(engine.tracker.id).trackers,
   panicked,
 });
 
@@ -147,24 +147,24 @@ test('the process keeps working normally after a panic, even one raised inside a
   instance.configure({ monitor: true });
   assert.doesNotThrow(() => instance.monitor());
   instance.configure({ monitor: false });
-  assert.equal(binding.engineStats(engineId()).engines, 1);
+  assert.equal(binding.trackerStats(engineId()).trackers, 1);
 });
 
-test('engineStats reports the engines and the sizes of this thread\'s engine', () => {
+test('trackerStats reports the trackers and the sizes of this thread\'s tracker', () => {
   const id = engineId();
   assert.equal(typeof id, 'number');
-  const stats = binding.engineStats(id);
-  assert.deepEqual(Object.keys(stats).sort(), ['contexts', 'engines', 'eventsApplied', 'mapSize']);
-  assert.equal(stats.engines, 1, 'only the main thread has an engine here');
+  const stats = binding.trackerStats(id);
+  assert.deepEqual(Object.keys(stats).sort(), ['contexts', 'eventsApplied', 'mapSize', 'trackers']);
+  assert.equal(stats.trackers, 1, 'only the main thread has a tracker here');
   for (const key of ['mapSize', 'contexts', 'eventsApplied']) {
     assert.ok(Number.isInteger(stats[key]) && stats[key] >= 0, `${key} must be a non-negative integer`);
   }
-  assert.throws(() => binding.engineStats(id + 1000), Error, 'an unknown engine id is an error, not a crash');
+  assert.throws(() => binding.trackerStats(id + 1000), Error, 'an unknown engine id is an error, not a crash');
 });
 
 test('workers each get their own engine, keep contexts right under load and the main thread survives terminations', async () => {
   const id = engineId();
-  assert.equal(binding.engineStats(id).engines, 1);
+  assert.equal(binding.trackerStats(id).trackers, 1);
 
   const finishing = [0, 1].map((index) => startWorker(index, 'finish'));
   const terminated = [2, 3].map((index) => startWorker(index, 'forever'));
@@ -175,13 +175,13 @@ test('workers each get their own engine, keep contexts right under load and the 
     const workerEngineIds = ready.map((message) => message.engineId);
     assert.equal(new Set([id, ...workerEngineIds]).size, 5, 'every thread must have its own engine id');
     for (const message of ready) {
-      assert.ok(message.engines >= 2, 'a worker sees at least the main engine and its own');
+      assert.ok(message.trackers >= 2, 'a worker sees at least the main tracker and its own');
       assert.equal(message.panicked, true, 'a panic in a worker must surface as an Error there');
     }
 
     // Terminate two workers while their runs, awaits and timers are in flight.
     await Promise.all(terminated.map((w) => w.next('mid-flight')));
-    assert.equal(binding.engineStats(id).engines, 5, 'the main engine plus one per live worker');
+    assert.equal(binding.trackerStats(id).trackers, 5, 'the main engine plus one per live worker');
     for (const w of finishing) w.worker.postMessage('go');
     const codes = await Promise.all(terminated.map(async (w) => {
       await w.worker.terminate();
@@ -207,8 +207,8 @@ test('workers each get their own engine, keep contexts right under load and the 
       assert.equal(w.messages.some((message) => message.type === 'wrong'), false, 'a mid-flight batch saw a wrong context');
     }
 
-    await waitFor(() => binding.engineStats(id).engines === 1);
-    assert.equal(binding.engineStats(id).engines, 1, 'the workers\' engines must be dropped when they exit');
+    await waitFor(() => binding.trackerStats(id).trackers === 1);
+    assert.equal(binding.trackerStats(id).trackers, 1, 'the workers\' engines must be dropped when they exit');
   } finally {
     await Promise.all(all.map((w) => w.worker.terminate()));
   }

@@ -164,13 +164,13 @@ test('after a failed native drain, monitor() does not return a stale report as i
     const hold = [];
     Context.run(() => { for (let i = 0; i < 10; i++) hold.push(setTimeout(() => {}, 60000)); }, { id: 'before' });
     Context.monitor();
-    engine.log.engineId = 0x7fffffff;
+    engine.tracker.log.trackerId = 0x7fffffff;
     for (let i = 0; i < 3000; i++) Context.run(() => Promise.resolve(i), { id: i });
     setTimeout(() => {
       hold.splice(0).forEach(clearTimeout);
       Context.run(() => { for (let i = 0; i < 50; i++) hold.push(setTimeout(() => {}, 60000)); }, { id: 'after' });
       let outcome;
-      try { outcome = { size: Context.monitor().size, tracking: engine.bridge.tracking }; } catch (error) { outcome = { threw: error.message, tracking: engine.bridge.tracking }; }
+      try { outcome = { size: Context.monitor().size, tracking: engine.asyncHook.tracking }; } catch (error) { outcome = { threw: error.message, tracking: engine.asyncHook.tracking }; }
       hold.forEach(clearTimeout);
       process.stdout.write(JSON.stringify(outcome) + '\\n');
     }, 10);

@@ -24,7 +24,7 @@ const adapters = {
   },
   // The strategy the default did not pick on this Node, forced: the evidence for the default.
   'native-execution-context (other strategy)': () => {
-    const { hasAsyncContextFrame } = require(path.join(ROOT, 'lib', 'engine', 'strategies', 'async-context-frame'));
+    const { hasAsyncContextFrame } = require(path.join(ROOT, 'lib', 'engine'));
     process.env.NATIVE_EXECUTION_CONTEXT_STRATEGY = hasAsyncContextFrame() ? 'resource' : 'async-context-frame';
     const Context = require(ROOT);
     return { run: (fn, ctx) => Context.run(fn, ctx), get: () => Context.get() };

@@ -1,5 +1,5 @@
 //! The context tree: one node per frame (a `run`, `create` or `enterWith`), with its parent,
-//! owner, creation time and the async work still live under it.
+//! slot, creation time and the async work still live under it.
 //!
 //! A node finishes when its synchronous run has returned (`pinned` is false), it has no live
 //! resources and no live child nodes; finishing cascades to the parent. Finished nodes that
@@ -10,7 +10,7 @@ use crate::id_map::{IdMap, IdSet};
 #[derive(Debug, Default)]
 pub struct ContextNode {
   pub parent: u64,
-  pub owner: u32,
+  pub slot: u32,
   /// The async id that was executing when the node was opened.
   pub async_id: u64,
   pub created: f64,
@@ -29,7 +29,7 @@ pub struct ContextTree {
 }
 
 impl ContextTree {
-  pub fn open(&mut self, frame: u64, parent: u64, owner: u32, async_id: u64, pinned: bool, time: f64) {
+  pub fn open(&mut self, frame: u64, parent: u64, slot: u32, async_id: u64, pinned: bool, time: f64) {
     if frame == 0 || self.nodes.contains_key(&frame) {
       return;
     }
@@ -37,7 +37,7 @@ impl ContextTree {
     if let Some(parent_node) = self.nodes.get_mut(&parent) {
       parent_node.children += 1;
     }
-    self.nodes.insert(frame, ContextNode { parent, owner, async_id, created: time, pinned, ..ContextNode::default() });
+    self.nodes.insert(frame, ContextNode { parent, slot, async_id, created: time, pinned, ..ContextNode::default() });
   }
 
   /// Adds a live resource. A frame opened before tracking began gets a parentless stub node.

@@ -22,7 +22,7 @@ pub const FRAME_WATCH: f64 = 7.0;
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Event {
   /// A frame (context node) was created by `run`, `create` or `enterWith`.
-  FrameOpen { frame: u64, parent: u64, owner: u32, async_id: u64, pinned: bool, time: f64 },
+  FrameOpen { frame: u64, parent: u64, slot: u32, async_id: u64, pinned: bool, time: f64 },
   /// An async resource was created while `frame` was current.
   Init { async_id: u64, frame: u64, type_code: u32, one_shot: bool, time: f64 },
   /// A promise settled: it will never run a callback under its own id again.
@@ -60,7 +60,7 @@ pub fn decode(record: &[f64]) -> Option<Event> {
   };
   let time = if time.is_finite() { time } else { 0.0 };
   Some(if kind == FRAME_OPEN {
-    Event::FrameOpen { frame: id(a)?, parent: id(b)?, owner: small(c)?, async_id: id(d)?, pinned: e != 0.0, time }
+    Event::FrameOpen { frame: id(a)?, parent: id(b)?, slot: small(c)?, async_id: id(d)?, pinned: e != 0.0, time }
   } else if kind == INIT {
     Event::Init { async_id: id(a)?, frame: id(b)?, type_code: small(c)?, one_shot: d != 0.0, time }
   } else if kind == SETTLED {

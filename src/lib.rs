@@ -5,12 +5,12 @@
 #![deny(unsafe_code)]
 
 mod context_tree;
-mod engine;
 mod event_log;
 mod execution_map;
 mod id_map;
 mod monitor;
 mod thread_state;
+mod tracker;
 
 use napi::bindgen_prelude::{Float64Array, Float64ArraySlice};
 use napi::{Env, Result};
@@ -18,7 +18,7 @@ use napi_derive::napi;
 
 pub use monitor::{NativeMonitorChild, NativeMonitorEntry, NativeMonitorReport};
 
-/// The record layout the JS bridge must write; read once at load so the two sides cannot drift.
+/// The record layout the JS event log must write; read once at load so the two sides cannot drift.
 #[napi(object)]
 pub struct LogLayout {
   pub stride: u32,
@@ -47,9 +47,9 @@ pub fn log_layout() -> LogLayout {
   }
 }
 
-/// Opens this environment's engine and returns its id; it is dropped when the environment exits.
+/// Opens this environment's tracker and returns its id; it is dropped when the environment exits.
 #[napi(catch_unwind)]
-pub fn open_engine(env: Env) -> Result<u32> {
+pub fn open_tracker(env: Env) -> Result<u32> {
   thread_state::open(&env)
 }
 
@@ -61,36 +61,36 @@ pub fn create_log() -> Float64Array {
 
 /// Applies the first `count` records of `log`. Returns the watched frames that finished.
 #[napi(catch_unwind)]
-pub fn drain(engine: u32, log: Float64ArraySlice, count: u32) -> Result<Vec<f64>> {
-  thread_state::with(engine, |engine| {
-    engine.apply_batch(&log, count as usize);
-    engine.tree.take_finished_watched().into_iter().map(|frame| frame as f64).collect()
+pub fn drain(tracker: u32, log: Float64ArraySlice, count: u32) -> Result<Vec<f64>> {
+  thread_state::with(tracker, |tracker| {
+    tracker.apply_batch(&log, count as usize);
+    tracker.tree.take_finished_watched().into_iter().map(|frame| frame as f64).collect()
   })
 }
 
-/// Live contexts and resources, for one owner slot or (when `owner` is absent) all owners.
+/// Live contexts and resources, for one owner's slot or (when `slot` is absent) all of them.
 #[napi(catch_unwind)]
-pub fn monitor(engine: u32, owner: Option<u32>) -> Result<NativeMonitorReport> {
-  thread_state::with(engine, |engine| monitor::report(engine, owner))
+pub fn monitor(tracker: u32, slot: Option<u32>) -> Result<NativeMonitorReport> {
+  thread_state::with(tracker, |tracker| monitor::report(tracker, slot))
 }
 
 #[napi(object)]
-pub struct EngineStats {
-  pub engines: u32,
+pub struct TrackerStats {
+  pub trackers: u32,
   pub map_size: u32,
   pub contexts: u32,
   pub events_applied: f64,
 }
 
-/// Counters for tests and diagnostics: how many engines exist in the process and this one's sizes.
+/// Counters for tests and diagnostics: how many trackers exist in the process and this one's sizes.
 #[napi(catch_unwind)]
-pub fn engine_stats(engine: u32) -> Result<EngineStats> {
-  let engines = thread_state::count();
-  thread_state::with(engine, |engine| EngineStats {
-    engines,
-    map_size: u32::try_from(engine.map.len()).unwrap_or(u32::MAX),
-    contexts: u32::try_from(engine.tree.len()).unwrap_or(u32::MAX),
-    events_applied: engine.events_applied as f64,
+pub fn tracker_stats(tracker: u32) -> Result<TrackerStats> {
+  let trackers = thread_state::count();
+  thread_state::with(tracker, |tracker| TrackerStats {
+    trackers,
+    map_size: u32::try_from(tracker.map.len()).unwrap_or(u32::MAX),
+    contexts: u32::try_from(tracker.tree.len()).unwrap_or(u32::MAX),
+    events_applied: tracker.events_applied as f64,
   })
 }
 

@@ -2,7 +2,7 @@
 
 use napi_derive::napi;
 
-use crate::engine::Engine;
+use crate::tracker::Tracker;
 
 #[napi(object)]
 pub struct NativeMonitorChild {
@@ -15,7 +15,7 @@ pub struct NativeMonitorChild {
 pub struct NativeMonitorEntry {
   pub frame: f64,
   pub parent: f64,
-  pub owner: u32,
+  pub slot: u32,
   pub async_id: f64,
   pub created: f64,
   pub pinned: bool,
@@ -32,18 +32,18 @@ pub struct NativeMonitorReport {
   pub entries: Vec<NativeMonitorEntry>,
 }
 
-/// Builds the report, for one owner (an ExecutionContext instance's slot) or for all of them.
-pub fn report(engine: &Engine, owner: Option<u32>) -> NativeMonitorReport {
-  let mut entries: Vec<NativeMonitorEntry> = engine
+/// Builds the report, for one slot (an ExecutionContext instance's slot) or for all of them.
+pub fn report(tracker: &Tracker, slot: Option<u32>) -> NativeMonitorReport {
+  let mut entries: Vec<NativeMonitorEntry> = tracker
     .tree
     .iter()
-    .filter(|(_, node)| owner.is_none_or(|owner| node.owner == owner))
+    .filter(|(_, node)| slot.is_none_or(|slot| node.slot == slot))
     .map(|(&frame, node)| {
       let mut children: Vec<NativeMonitorChild> = node
         .live
         .iter()
         .filter_map(|&async_id| {
-          let entry = engine.map.get(async_id)?;
+          let entry = tracker.map.get(async_id)?;
           Some(NativeMonitorChild { async_id: async_id as f64, type_code: entry.type_code, created: entry.created })
         })
         .collect();
@@ -51,7 +51,7 @@ pub fn report(engine: &Engine, owner: Option<u32>) -> NativeMonitorReport {
       NativeMonitorEntry {
         frame: frame as f64,
         parent: node.parent as f64,
-        owner: node.owner,
+        slot: node.slot,
         async_id: node.async_id as f64,
         created: node.created,
         pinned: node.pinned,
@@ -62,8 +62,8 @@ pub fn report(engine: &Engine, owner: Option<u32>) -> NativeMonitorReport {
     .collect();
   entries.sort_by(|a, b| a.frame.total_cmp(&b.frame));
   NativeMonitorReport {
-    size: u32::try_from(engine.map.len()).unwrap_or(u32::MAX),
-    contexts: u32::try_from(engine.tree.len()).unwrap_or(u32::MAX),
+    size: u32::try_from(tracker.map.len()).unwrap_or(u32::MAX),
+    contexts: u32::try_from(tracker.tree.len()).unwrap_or(u32::MAX),
     entries,
   }
 }

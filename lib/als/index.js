@@ -11,7 +11,7 @@
 // every new resource.
 
 const { engine: getEngine, UNDEFINED_VALUE } = require('../engine');
-const { invalidArgType, validateFunction } = require('./errors');
+const { invalidArgType, validateFunction } = require('../shared/errors');
 
 const engine = getEngine();
 
@@ -78,7 +78,7 @@ class AsyncLocalStorage {
     validateFunction(fn, 'fn');
     const frame = engine.current();
     const bound = function bound(...args) {
-      return engine.runInFrame(frame, fn, this, args);
+      return engine.runIn(frame, fn, this, args);
     };
     copyLength(bound, fn);
     Object.defineProperty(bound, 'name', { value: `bound ${typeof fn.name === 'string' ? fn.name : ''}`, configurable: true });
@@ -93,7 +93,7 @@ class AsyncLocalStorage {
     const frame = engine.current();
     return function runInAsyncScope(fn, ...args) {
       validateFunction(fn, 'fn');
-      return engine.runInFrame(frame, fn, undefined, args);
+      return engine.runIn(frame, fn, undefined, args);
     };
   }
 
@@ -110,13 +110,13 @@ class AsyncLocalStorage {
    */
   run(store, callback, ...args) {
     validateFunction(callback, 'callback');
-    return engine.run(engine.derive(this.#slot, slotValue(store), true), callback, null, args);
+    return engine.runAndRelease(engine.derivePinned(this.#slot, slotValue(store)), callback, null, args);
   }
 
   /** Runs `callback(...args)` outside this instance's context: getStore() is undefined there. */
   exit(callback, ...args) {
     validateFunction(callback, 'callback');
-    return engine.run(engine.derive(this.#slot, UNDEFINED_VALUE, true), callback, null, args);
+    return engine.runAndRelease(engine.derivePinned(this.#slot, UNDEFINED_VALUE), callback, null, args);
   }
 
   /**
@@ -124,7 +124,7 @@ class AsyncLocalStorage {
    * afterwards; sibling callbacks keep their own.
    */
   enterWith(store) {
-    engine.enter(engine.derive(this.#slot, slotValue(store), false));
+    engine.enter(engine.derive(this.#slot, slotValue(store)));
   }
 
   /**
@@ -136,7 +136,7 @@ class AsyncLocalStorage {
     this.enterWith(store);
     const slot = this.#slot;
     return new RunScope(() => {
-      engine.enter(previous === undefined ? engine.deriveWithout(slot) : engine.derive(slot, previous, false));
+      engine.enter(previous === undefined ? engine.deriveWithout(slot) : engine.derive(slot, previous));
     });
   }
 

@@ -55,7 +55,7 @@ class Variable {
   /** Runs `fn(...args)` with this variable set to `value`; the previous mapping is restored afterwards, even after a throw. */
   run(value, fn, ...args) {
     requireCallable(fn, 'AsyncContext.Variable.prototype.run: the callback');
-    return engine.run(engine.derive(this.#slot, value === undefined ? UNDEFINED_VALUE : value, true), fn, undefined, args);
+    return engine.runAndRelease(engine.derivePinned(this.#slot, value === undefined ? UNDEFINED_VALUE : value), fn, undefined, args);
   }
 
   /** The value in the current mapping, else the default value. */
@@ -72,7 +72,7 @@ class Snapshot {
   /** Runs `fn(...args)` with the mapping captured when this snapshot was made. */
   run(fn, ...args) {
     requireCallable(fn, 'AsyncContext.Snapshot.prototype.run: the callback');
-    return engine.runInFrame(this.#frame, fn, undefined, args);
+    return engine.runIn(this.#frame, fn, undefined, args);
   }
 
   /** A function that calls `fn` with the caller's `this` and arguments in the mapping current now. */
@@ -82,7 +82,7 @@ class Snapshot {
     // A method: like the spec's built-in function, it is not a constructor and has no prototype.
     const { wrapped } = {
       wrapped(...args) {
-        return engine.runInFrame(frame, fn, this, args);
+        return engine.runIn(frame, fn, this, args);
       },
     };
     copyNameAndLength(wrapped, fn, 'wrapped');

@@ -108,7 +108,7 @@ class EndRecord {
 }
 
 function deliver(context, listeners) {
-  engine.runInFrame(undefined, () => {
+  engine.runIn(undefined, () => {
     for (const listener of listeners) {
       try {
         listener.call(context, context);
@@ -124,7 +124,7 @@ function deliver(context, listeners) {
 
 // An end that is already known is delivered on a later turn, never synchronously.
 function deliverLater(context, listener) {
-  engine.runInFrame(undefined, () => setImmediate(() => deliver(context, [listener])));
+  engine.runIn(undefined, () => setImmediate(() => deliver(context, [listener])));
 }
 
 // Set-up done once, when the first context is watched:
@@ -137,8 +137,8 @@ let watchingSetUp = false;
 function setUpWatching() {
   if (watchingSetUp) return;
   watchingSetUp = true;
-  if (typeof engine.flush === 'function') process.on('beforeExit', () => engine.flush());
-  engine.runInFrame(undefined, () => {
+  process.on('beforeExit', () => engine.flush());
+  engine.runIn(undefined, () => {
     void process.stdout;
     void process.stderr;
   });
@@ -450,10 +450,10 @@ class Namespace {
   #run(context, fn) {
     if (typeof fn !== 'function') throw new TypeError('fn is not a function');
     const link = new Link(context, engine.valueAt(this.#slot));
-    const frame = engine.derive(this.#slot, link, true);
+    const frame = engine.derivePinned(this.#slot, link);
     link.frame = frame;
     try {
-      return engine.run(frame, fn, undefined, [context]);
+      return engine.runAndRelease(frame, fn, undefined, [context]);
     } catch (error) {
       decorate(error, context, this.#errors);
       throw error;
@@ -461,9 +461,9 @@ class Namespace {
   }
 
   #call(context, fn, thisArg, args) {
-    const frame = engine.derive(this.#slot, new Link(context, engine.valueAt(this.#slot)), true);
+    const frame = engine.derivePinned(this.#slot, new Link(context, engine.valueAt(this.#slot)));
     try {
-      return engine.run(frame, fn, thisArg, args);
+      return engine.runAndRelease(frame, fn, thisArg, args);
     } catch (error) {
       decorate(error, context, this.#errors);
       throw error;
@@ -474,7 +474,7 @@ class Namespace {
   // pinned until this synchronous execution is over, so that a watched run it is nested in
   // counts it while it may still start work, and releases it right after.
   #enterLink(link) {
-    const frame = engine.derive(this.#slot, link, true);
+    const frame = engine.derivePinned(this.#slot, link);
     engine.enter(frame);
     if (frame.tracked) queueMicrotask(() => engine.release(frame));
   }

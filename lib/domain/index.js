@@ -8,13 +8,14 @@
 //   and the domains entered in the synchronous execution that created the entry (enter/exit
 //   semantics). An async continuation starts with only its own domain entered, as under
 //   node:domain, whose `before` hook pushes one domain onto an empty stack.
-// - Errors: a `process.emit` wrapper sees every real 'uncaughtException' before its listeners
-//   and routes it to the domain that was active where it was thrown when a domain on that stack
-//   listens for 'error'. Anything else goes to the original `process.emit` untouched, so Node's
-//   own handling (listeners, or the report and exit code) is exactly what it would be without
-//   this module. A throw that escapes a domain callback (run, bind, intercept, a bound emitter's
-//   listener) is recorded on its way out, because the engine restores the previous frame while
-//   the stack unwinds; node:domain never exits on a throw, so such errors still reach it.
+// - Errors: a router on the engine's failure context (its one `process.emit` wrapper) sees every
+//   real 'uncaughtException' before its listeners and routes it to the domain that was active
+//   where it was thrown when a domain on that stack listens for 'error'. Anything else gets
+//   Node's own handling (listeners, or the report and exit code), exactly as without this
+//   module. A throw that escapes a domain callback (run, bind, intercept, a bound emitter's
+//   listener) adds its domain stack to the engine's escape record on its way out, because the
+//   engine restores the previous frame while the stack unwinds; node:domain never exits on a
+//   throw, so such errors still reach it.
 // - EventEmitters created while a domain is active get a non-enumerable `domain` property (the
 //   node:domain convention); `emit` runs their listeners in that domain and routes their
 //   unhandled 'error' events to it.
@@ -51,8 +52,6 @@ function createRuntime() {
   // The entry whose whole stack belongs to the synchronous execution running now. Any other
   // entry met in a frame comes from a continuation, where only its own domain is entered.
   let liveEntry;
-  // Where the throw now unwinding out of domain callbacks was thrown: { stack, frame }.
-  let escaped;
   let installed = false;
   let originalEmit;
 
@@ -73,7 +72,7 @@ function createRuntime() {
   // Makes `stack` the entered domains for the rest of this execution (enter/exit).
   function enterStack(stack) {
     const entry = stack.length === 0 ? undefined : new Entry(stack);
-    engine.enter(entry === undefined ? engine.deriveWithout(slot) : engine.derive(slot, entry, false));
+    engine.enter(entry === undefined ? engine.deriveWithout(slot) : engine.derive(slot, entry));
     liveEntry = entry;
   }
 
@@ -82,18 +81,22 @@ function createRuntime() {
   // the place it was thrown) so that it can be routed if it ends up uncaught.
   function runInStack(stack, fn, thisArg, args) {
     const entry = stack.length === 0 ? undefined : new Entry(stack);
-    const frame = entry === undefined ? engine.deriveWithout(slot) : engine.derive(slot, entry, true);
+    const frame = entry === undefined ? engine.deriveWithout(slot) : engine.derivePinned(slot, entry);
     const previousLive = liveEntry;
     liveEntry = entry;
     try {
-      const result = engine.run(frame, invoke, undefined, [fn, thisArg, args]);
-      escaped = undefined;
+      const result = engine.runAndRelease(frame, invoke, undefined, [fn, thisArg, args]);
+      engine.failure.clearEscape();
       return result;
     } finally {
       liveEntry = previousLive;
     }
   }
 
+  // The innermost domain callback a throw escapes adds the domains entered where it was thrown
+  // to the engine's escape record (failure-context.js); outer ones keep it. A throw that was
+  // caught has its record dropped at the next microtask checkpoint, or when a domain callback
+  // returns normally.
   function invoke(fn, thisArg, args) {
     let returned = false;
     try {
@@ -101,21 +104,8 @@ function createRuntime() {
       returned = true;
       return result;
     } finally {
-      if (!returned && escaped === undefined) recordEscape();
+      if (!returned) engine.failure.noteEscape(engine.current(), currentStack());
     }
-  }
-
-  // The innermost domain callback a throw escapes records where it was thrown (outer ones keep
-  // that record). An uncaught exception is handled before the next microtask checkpoint; a
-  // throw that was caught instead has its record dropped there, or when a domain callback
-  // returns normally.
-  function recordEscape() {
-    escaped = { stack: currentStack(), frame: engine.current() };
-    queueMicrotask(dropEscape);
-  }
-
-  function dropEscape() {
-    escaped = undefined;
   }
 
   function defineDomain(target, domain) {
@@ -183,27 +173,20 @@ function createRuntime() {
   }
 
   function emitErrorIn(frame, stack, domain, error) {
-    return engine.runInFrame(frame, runInStack, undefined, [stack, domain.emit, domain, ['error', error]]);
+    return engine.runIn(frame, runInStack, undefined, [stack, domain.emit, domain, ['error', error]]);
   }
 
-  // An uncaught exception: routed when a domain entered where it was thrown listens for 'error'.
-  function routeUncaught(error) {
-    let stack;
-    let frame;
-    if (escaped !== undefined) {
-      stack = escaped.stack;
-      frame = escaped.frame;
-    } else {
-      stack = currentStack();
-      frame = engine.current();
-    }
-    escaped = undefined;
+  // An uncaught exception (a router of the engine's failure context): routed when a domain
+  // entered where it was thrown listens for 'error'. `frame` is where it was thrown; `stack`,
+  // when a domain callback was on the way out, the domains entered there.
+  function routeUncaught(error, frame, stack) {
+    if (stack === undefined) stack = engine.runIn(frame, currentStack);
     if (!stack.some(hasErrorListener)) return false;
     try {
       return handleError(stack[stack.length - 1], stack, error, frame);
     } finally {
       // Node ends the failing tick here: nothing stays entered.
-      escaped = undefined;
+      engine.failure.clearEscape();
       liveEntry = undefined;
     }
   }
@@ -249,7 +232,6 @@ function createRuntime() {
     installed = true;
 
     const originalInit = EventEmitter.init;
-    const originalProcessEmit = process.emit;
     originalEmit = EventEmitter.prototype.emit;
 
     // Implicit binding: emitters (not domains) created while a domain is active belong to it.
@@ -280,17 +262,9 @@ function createRuntime() {
       return false;
     };
 
-    // Sees each real uncaught exception before its listeners (Node calls process.emit for it);
-    // what is not routed to a domain gets Node's own handling, untouched.
-    ObjectDefineProperty(process, 'emit', {
-      configurable: true,
-      enumerable: false,
-      writable: true,
-      value: function emit(type, error, origin) {
-        if (type === 'uncaughtException' && origin === 'uncaughtException' && routeUncaught(error)) return true;
-        return ReflectApply(originalProcessEmit, this, arguments);
-      },
-    });
+    // Sees each real uncaught exception before its listeners; what is not routed to a domain
+    // gets Node's own handling, untouched.
+    engine.failure.addRouter(routeUncaught);
   }
 
   class Domain extends EventEmitter {

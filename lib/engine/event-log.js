@@ -9,8 +9,8 @@ const STRIDE = layout.stride;
 const LIMIT = layout.stride * layout.capacity;
 
 class EventLog {
-  constructor(engineId, onFinished, onFailure) {
-    this.engineId = engineId;
+  constructor(trackerId, onFinished, onFailure) {
+    this.trackerId = trackerId;
     this.buffer = native.createLog();
     this.cursor = 0;
     this.onFinished = onFinished;
@@ -83,7 +83,7 @@ class EventLog {
     if (count === 0 || this.failure !== null) return;
     let finished;
     try {
-      finished = native.drain(this.engineId, this.buffer, count);
+      finished = native.drain(this.trackerId, this.buffer, count);
     } catch (error) {
       this.failure = error;
       // Outside the hook: turn tracking off and say so once.

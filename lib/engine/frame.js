@@ -36,8 +36,8 @@ class Frame {
     this.depth = depth;
     // Tracked frames are known to the native tree; untracked ones cost nothing there.
     this.tracked = false;
-    // Slot of the owner that opened it (for reports).
-    this.owner = 0;
+    // The slot of the owner whose run or enter opened it (for reports).
+    this.openerSlot = 0;
     // True while the synchronous part of the `run` that opened it is on the stack.
     this.pinned = false;
   }

@@ -31,12 +31,12 @@ class ExecutionContext {
     if (typeof fn !== 'function') {
       throw new TypeError(`ExecutionContext.run expects a function as its first argument, got ${describe(fn)}`);
     }
-    return engine.run(engine.derive(this.#slot, { context }, true), fn);
+    return engine.runAndRelease(engine.derivePinned(this.#slot, { context }), fn);
   }
 
   /** Starts a new context for the current execution and its later continuations only. */
   create(context) {
-    engine.enter(engine.derive(this.#slot, { context }, false));
+    engine.enter(engine.derive(this.#slot, { context }));
   }
 
   get() {

@@ -46,7 +46,7 @@ function contextPlugin(fastify, options, done) {
   fastify.addHook('preValidation', function nativeExecutionContextRestore(request, reply, next) {
     const frame = request[FRAME];
     if (frame === undefined) next();
-    else engine.runInFrame(frame, next);
+    else engine.runIn(frame, next);
   });
 
   done();

@@ -9,7 +9,7 @@
 // a child store, so its data goes away with the scope's last continuation.
 
 const { engine: getEngine } = require('../engine');
-const { invalidArgType, validateFunction } = require('../als/errors');
+const { invalidArgType, validateFunction } = require('../shared/errors');
 
 const engine = getEngine();
 
@@ -88,7 +88,7 @@ class AsyncContext {
    */
   runScoped(fn) {
     validateFunction(fn, 'fn');
-    return engine.run(engine.derive(this.#slot, new AsyncStore(this.store), true), fn);
+    return engine.runAndRelease(engine.derivePinned(this.#slot, new AsyncStore(this.store)), fn);
   }
 }
 

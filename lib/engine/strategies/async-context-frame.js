@@ -14,11 +14,14 @@ function hasAsyncContextFrame() {
   return typeof AsyncLocalStorage.prototype._propagate !== 'function';
 }
 
+// The strategy (see contract.js). V8 carries the frame: no hook callbacks are ever needed.
 function createAsyncContextFrameStrategy() {
   const storage = new AsyncLocalStorage();
   return {
     name: 'async-context-frame',
     needsInitHook: false,
+    needsBeforeHook: false,
+    onNeedsBeforeHook: null,
 
     current() {
       return storage.getStore();
@@ -27,6 +30,8 @@ function createAsyncContextFrameStrategy() {
     propagate() {
       return storage.getStore();
     },
+
+    before() {},
 
     // What AsyncLocalStorage.run does inside, minus its rest-args array and second apply, and
     // without its shortcut for a store that is already current: that shortcut would let an

@@ -1,7 +1,6 @@
 'use strict';
-// The bridge: the one async_hooks hook of this thread. It propagates frames (for strategies
-// that need an `init` hook) and, only while tracking is on, feeds the native execution map
-// through the event log. `destroy` is never hooked: it would make Node track every promise for
+// The one async_hooks hook of this thread. It propagates frames (for strategies that need an
+// `init` hook) and, only while tracking is on, feeds the native tracker through the event log. `destroy` is never hooked: it would make Node track every promise for
 // GC and halve promise throughput. Cleanup comes from `promiseResolve`, `after` on one-shot
 // resources, and the garbage collection of frames.
 
@@ -16,25 +15,27 @@ const ONE_SHOT_TYPES = new Set([
   'HASHREQUEST', 'HKDFREQUEST', 'CIPHERREQUEST', 'DERIVEBITSREQUEST', 'CHECKPRIMEREQUEST',
 ]);
 
-class Bridge {
-  constructor(strategy, log) {
-    this.strategy = strategy;
-    if ('onNeedsBeforeHook' in strategy) strategy.onNeedsBeforeHook = () => this.install();
-    this.log = log;
+class AsyncHook {
+  constructor(strategy) {
+    this.strategy = null;
+    // The tracker's event log (set by tracking.js, which owns it).
+    this.log = null;
     this.tracking = false;
-    this.hook = null;
+    this.nodeHook = null;
     this.typeCodes = new Map();
     this.typeNames = [];
     // Tracked timeouts, weakly: a cleared timeout never fires `after`, and without a `destroy`
     // hook the only sign is its `_destroyed` flag, checked by `sweepTimeouts`.
     this.timeouts = new Map();
     this.timeoutsSinceSweep = 0;
+    this.serve(strategy);
   }
 
   // Ends every tracked timeout that was cleared (or collected). O(live tracked timeouts); runs
   // every 1,024 new timeouts and before every report.
   sweepTimeouts() {
     this.timeoutsSinceSweep = 0;
+    if (this.log === null) return;
     for (const [asyncId, ref] of this.timeouts) {
       const timeout = ref.deref();
       // An unref'd timer (Node's keep-alive and Date-header timers among them) is background
@@ -62,6 +63,15 @@ class Bridge {
     if (this.timeoutsSinceSweep >= 1024) this.sweepTimeouts();
   }
 
+  // Serves `strategy` from now on (the engine's strategy, or a replacement from useStrategy).
+  serve(strategy) {
+    if (this.strategy !== null) this.strategy.onNeedsBeforeHook = null;
+    this.strategy = strategy;
+    strategy.onNeedsBeforeHook = () => this.install();
+    this.install();
+  }
+
+  // Tracking on: every new resource of a tracked frame is written to the tracker's event log.
   setTracking(enabled) {
     this.tracking = enabled;
     this.install();
@@ -69,10 +79,10 @@ class Bridge {
 
   // Replaces the hook with one that has exactly the callbacks needed now.
   install() {
-    if (this.hook !== null) this.hook.disable();
-    this.hook = null;
+    if (this.nodeHook !== null) this.nodeHook.disable();
+    this.nodeHook = null;
     const callbacks = this.tracking ? this.trackingCallbacks() : this.propagationCallbacks();
-    if (callbacks !== null) this.hook = createHook(callbacks).enable();
+    if (callbacks !== null) this.nodeHook = createHook(callbacks).enable();
   }
 
   propagationCallbacks() {
@@ -88,7 +98,7 @@ class Bridge {
   }
 
   trackingCallbacks() {
-    const bridge = this;
+    const hook = this;
     const strategy = this.strategy;
     const log = this.log;
     return {
@@ -96,8 +106,8 @@ class Bridge {
         const frame = strategy.propagate(resource);
         if (frame !== undefined && frame.tracked && !(type === 'Timeout' && resource.hasRef() === false)) {
           const oneShot = ONE_SHOT_TYPES.has(type) && !(type === 'Timeout' && resource._repeat);
-          log.init(asyncId, frame.id, bridge.typeCode(type), oneShot, Date.now());
-          if (type === 'Timeout') bridge.trackTimeout(asyncId, resource);
+          log.init(asyncId, frame.id, hook.typeCode(type), oneShot, Date.now());
+          if (type === 'Timeout') hook.trackTimeout(asyncId, resource);
         }
       },
       after(asyncId) {
@@ -111,4 +121,4 @@ class Bridge {
   }
 }
 
-module.exports = { Bridge, ONE_SHOT_TYPES };
+module.exports = { AsyncHook, ONE_SHOT_TYPES };

@@ -1,5 +1,5 @@
 'use strict';
-// Node-style argument errors for the store faces: a TypeError with `code` ERR_INVALID_ARG_TYPE
+// Node-style argument errors for every face that follows Node's conventions: a TypeError with `code` ERR_INVALID_ARG_TYPE
 // and Node's message shape ('The "fn" argument must be of type function. Received type number (5)'),
 // so code that matches on Node's errors keeps working.
 

@@ -1,0 +1,106 @@
+'use strict';
+// Propagation: the hot path, on one screen. Owners (ExecutionContext instances, namespaces,
+// stores, variables, the domain runtime) each get a slot; a frame maps slots to values
+// (frame.js); the strategy carries the current frame across async hops (strategies/contract.js).
+//
+// A face's `run` is: derivePinned (a new frame with its slot set) -> runAndRelease (strategy.runIn,
+// then the pin released) ; a read is valueAt -> readSlot(strategy.current(), slot).
+// Measured by `npm run bench -- --only ops` (bench/ops.js), which rewrites this table:
+// <ops-table>
+// (not measured yet: run `npm run bench -- --only ops`)
+// </ops-table>
+
+const { derivedFrame, readSlot } = require('./frame');
+const { FailureContext } = require('./failure-context');
+
+const NO_ARGS = [];
+
+class Propagation {
+  constructor(strategy) {
+    this.strategy = strategy;
+    this.lastFrameId = 0;
+    this.lastSlot = -1;
+    this.failure = new FailureContext(this);
+    // Set by the engine (index.js): (frame, parent) => whether the new frame is tracked natively.
+    this.tracker = null;
+  }
+
+  allocateSlot() {
+    this.lastSlot += 1;
+    return this.lastSlot;
+  }
+
+  // The current frame (undefined outside every frame).
+  current() {
+    return this.strategy.current();
+  }
+
+  // The current value of one owner's slot, or undefined outside any frame that set it.
+  valueAt(slot) {
+    return readSlot(this.strategy.current(), slot);
+  }
+
+  // A new frame: the current one with `slot` set to `value`, for `enter` or a captured frame.
+  derive(slot, value) {
+    return this.open(slot, value, false);
+  }
+
+  // A new frame for `runAndRelease`: pinned (open in the native tree) until its run returns.
+  derivePinned(slot, value) {
+    return this.open(slot, value, true);
+  }
+
+  // The current frame without `slot` (for `exit`); the current frame itself if it has no value.
+  deriveWithout(slot) {
+    if (readSlot(this.strategy.current(), slot) === undefined) return this.strategy.current();
+    return this.open(slot, undefined, false);
+  }
+
+  open(slot, value, pinned) {
+    const parent = this.strategy.current();
+    if (this.lastFrameId === 0) this.failure.install(); // the first frame ever: see failure-context.js
+    this.lastFrameId += 1;
+    const frame = derivedFrame(this.lastFrameId, parent, slot, value);
+    frame.openerSlot = slot;
+    frame.pinned = pinned;
+    // Children of a tracked frame are tracked too: their work counts toward the parent's end.
+    if (this.tracker.trackAll || (parent !== undefined && parent.tracked && this.tracker.active)) {
+      this.tracker.startTracking(frame, parent);
+    }
+    return frame;
+  }
+
+  // fn in `frame` (a new, pinned one), the previous frame back afterwards even after a throw;
+  // the pin is released when fn returns.
+  runAndRelease(frame, fn, thisArg = undefined, args = NO_ARGS) {
+    try {
+      return this.runIn(frame, fn, thisArg, args);
+    } finally {
+      if (frame !== undefined && frame.tracked && frame.pinned) this.tracker.release(frame);
+    }
+  }
+
+  // fn in an existing frame (a snapshot, a bound function; undefined: no frame). No release.
+  runIn(frame, fn, thisArg = undefined, args = NO_ARGS) {
+    let returned = false;
+    try {
+      const result = this.strategy.runIn(frame, fn, thisArg, args);
+      returned = true;
+      return result;
+    } finally {
+      if (!returned) this.failure.noteEscape(frame);
+    }
+  }
+
+  // Ends the pin of a frame from derivePinned that was entered rather than run. Idempotent.
+  release(frame) {
+    if (frame.tracked && frame.pinned) this.tracker.release(frame);
+  }
+
+  // `frame` current for the rest of this execution and everything it starts.
+  enter(frame) {
+    this.strategy.enter(frame);
+  }
+}
+
+module.exports = { Propagation };

@@ -1,0 +1,158 @@
+'use strict';
+// Tracking: the native execution map and context tree, fed through the event log. The only
+// module that loads the native core. Off by default; on while monitoring is configured or a
+// frame is watched (a /cls context's 'end'); while off, the propagation path never comes here.
+
+const { executionAsyncId } = require('node:async_hooks');
+const native = require('./native');
+const { EventLog } = require('./event-log');
+const { readSlot } = require('./frame');
+
+class Tracker {
+  constructor(hook) {
+    this.id = native.openTracker();
+    this.hook = hook;
+    // Read on the propagation path (propagation.js): plain fields, kept in step by this class.
+    this.trackAll = false; // every new frame is tracked (monitoring on)
+    this.active = false; // the async hook writes tracked frames' resources to the log
+    this.requesters = new Set(); // what asked for monitoring (ExecutionContext instances)
+    this.log = new EventLog(this.id, (frames) => this.finished(frames), () => {
+      this.trackAll = false;
+      this.setHookTracking(false);
+    });
+    hook.log = this.log;
+    this.frameRefs = new Map();
+    this.watchers = new Map();
+    this.finishedFrames = [];
+    this.flushTimer = null;
+    this.registry = new FinalizationRegistry((frameId) => {
+      this.frameRefs.delete(frameId);
+      this.log.frameCollected(frameId);
+    });
+    // The unref'd flush timer must be opened outside every frame: set by the engine.
+    this.runOutsideFrames = null;
+  }
+
+  setHookTracking(enabled) {
+    this.active = enabled;
+    this.hook.setTracking(enabled);
+  }
+
+  // Makes the native tree follow `frame` from now on (resources created before are not counted).
+  startTracking(frame, parent) {
+    if (frame.tracked || this.log.failure !== null) return;
+    if (!this.active) this.setHookTracking(true);
+    frame.tracked = true;
+    this.registry.register(frame, frame.id);
+    this.frameRefs.set(frame.id, new WeakRef(frame));
+    const parentId = parent !== undefined && parent.tracked ? parent.id : 0;
+    this.log.frameOpen(frame.id, parentId, frame.openerSlot, executionAsyncId(), frame.pinned, Date.now());
+  }
+
+  // The synchronous part of a pinned frame's run is over.
+  release(frame) {
+    frame.pinned = false;
+    this.log.frameRelease(frame.id);
+  }
+
+  // While any requester asks for it (monitoring), every new frame is tracked in the native tree.
+  // Watched frames turn the hook's tracking on too, and it stays on while they are watched.
+  setTracking(requester, enabled) {
+    if (enabled) this.requesters.add(requester);
+    else this.requesters.delete(requester);
+    this.trackAll = this.requesters.size > 0 && this.log.failure === null;
+    if (this.trackAll && !this.active) this.setHookTracking(true);
+    if (!this.trackAll && this.active && this.watchers.size === 0) this.setHookTracking(false);
+  }
+
+  // Live contexts (optionally of one owner slot) with their live resources, from the native map.
+  monitor(slot) {
+    if (this.log.failure !== null) {
+      throw new Error(`native-execution-context: tracking stopped after a native failure, the report would be stale: ${this.log.failure.message}`);
+    }
+    this.hook.sweepTimeouts();
+    this.log.drain();
+    const now = Date.now();
+    const report = native.monitor(this.id, slot);
+    const names = this.hook.typeNames;
+    return {
+      size: report.size,
+      contexts: report.contexts,
+      entries: report.entries.map((entry) => {
+        const frame = this.frameRefs.get(entry.frame)?.deref();
+        return {
+          frameId: entry.frame,
+          parentFrameId: entry.parent,
+          slot: entry.slot,
+          asyncId: entry.asyncId,
+          created: entry.created,
+          duration: now - entry.created,
+          running: entry.pinned,
+          liveChildContexts: entry.liveChildren,
+          value: readSlot(frame, entry.slot),
+          children: entry.children.map((child) => ({
+            asyncId: child.asyncId,
+            type: names[child.typeCode],
+            created: child.created,
+            duration: now - child.created,
+          })),
+        };
+      }),
+    };
+  }
+
+  // Calls `onFinished` once the frame's run has returned and all work started under it is done.
+  watch(frame, onFinished) {
+    if (!frame.tracked) this.startTracking(frame, undefined);
+    this.watchers.set(frame.id, onFinished);
+    this.log.frameWatch(frame.id);
+    this.startFlushing();
+  }
+
+  // Called by the log's drain, possibly inside an async hook: only queue, never run user code.
+  finished(frameIds) {
+    for (const id of frameIds) this.finishedFrames.push(id);
+  }
+
+  // While frames are watched, a 1 ms unref'd interval (opened outside every frame, so it never
+  // counts as anyone's work) drains the log and delivers finished frames to their watchers.
+  startFlushing() {
+    if (this.flushTimer !== null) return;
+    this.flushTimer = this.runOutsideFrames(() => setInterval(() => this.flush(), 1).unref());
+  }
+
+  flush() {
+    this.hook.sweepTimeouts();
+    this.log.drain();
+    const ids = this.finishedFrames;
+    this.finishedFrames = [];
+    for (const id of ids) {
+      const onFinished = this.watchers.get(id);
+      if (onFinished === undefined) continue;
+      this.watchers.delete(id);
+      try {
+        onFinished();
+      } catch (error) {
+        // A throwing listener is the listener's bug: report it as uncaught, keep the engine going.
+        process.nextTick(() => {
+          throw error;
+        });
+      }
+    }
+    if (this.watchers.size === 0 && this.finishedFrames.length === 0) {
+      clearInterval(this.flushTimer);
+      this.flushTimer = null;
+      // Nothing watched and no monitor: stop paying for the tracking hook. Frames still tracked
+      // are cleaned from the native map when they are collected.
+      if (!this.trackAll && this.active) this.setHookTracking(false);
+    }
+  }
+
+  stats() {
+    this.hook.sweepTimeouts();
+    this.log.drain();
+    return native.trackerStats(this.id);
+  }
+}
+
+module.exports = { Tracker };
