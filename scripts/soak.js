@@ -9,13 +9,17 @@
 // clients are gone and a few GCs: heap and monitor().size must be back to where they were.
 //
 //   node --expose-gc scripts/soak.js [--requests 1000000] [--connections 64]
-//        [--abort-every 100] [--stuck-every 100] [--max-heap-growth-mb 16]
+//        [--abort-every 100] [--stuck-every 100] [--max-heap-growth-mb 16] [--no-report]
+//
+// The figures are also written to this Node's section of RELIABILITY.md (scripts/reliability-report.js;
+// --no-report or RELIABILITY_REPORT=off skips that).
 
 const { fork } = require('node:child_process');
 const http = require('node:http');
 const path = require('node:path');
 
 const ROOT = path.join(__dirname, '..');
+const { writeSection, commandLine } = require('./reliability-report');
 
 function option(name, fallback) {
   const index = process.argv.indexOf(`--${name}`);
@@ -259,20 +263,33 @@ async function main() {
 
   const growth = (after.heap - before.heap) / 1048576;
   const wrong = counters.wrong + stats.wrong;
-  console.log('\n| requests | req/s | ok | client disconnects | never-settling | wrong contexts (server + client) | client errors | heap before -> after (GC) | monitor().size before -> after |');
-  console.log('|---:|---:|---:|---:|---:|---:|---:|---|---|');
-  console.log(`| ${REQUESTS.toLocaleString('en-US')} | ${Math.round(REQUESTS / seconds).toLocaleString('en-US')} | ${stats.ok.toLocaleString('en-US')} | ${stats.aborted.toLocaleString('en-US')} | ${stats.stuck.toLocaleString('en-US')} | ${counters.wrong} + ${stats.wrong} | ${stats.errors} | ${mb(before.heap)} -> ${mb(after.heap)} MB (${growth >= 0 ? '+' : ''}${growth.toFixed(1)}) | ${before.size} -> ${after.size} |`);
-  if (stats.answeredBeforeAbort > 0) console.log(`\nsoak: ${stats.answeredBeforeAbort} disconnecting requests were answered (right) before the client gave up`);
-  console.log(`\nsoak: ${seconds.toFixed(1)} s; contexts in the native tree ${before.contexts} -> ${after.contexts}; rss ${mb(before.rss)} -> ${mb(after.rss)} MB; server handled ${counters.handled.toLocaleString('en-US')} ok, ${counters.abortedFinished} aborted-then-finished, ${counters.stuckStarted} stuck`);
-  console.log(`soak: during the run (not after GC): ${samples.map((s) => `${Math.round(s.done / 1000)}k: heap ${mb(s.heap)} MB, rss ${mb(s.rss)} MB, external ${mb(s.external)} MB, size ${s.size}`).join('; ')}`);
-  console.log(`soak: external memory (ArrayBuffers, native) ${mb(before.external)} -> ${mb(after.external)} MB`);
-
   const failures = [];
   if (wrong !== 0) failures.push(`${wrong} wrong contexts`);
   if (after.size > before.size) failures.push(`monitor().size grew from ${before.size} to ${after.size}`);
   if (after.contexts > before.contexts) failures.push(`native contexts grew from ${before.contexts} to ${after.contexts}`);
   if (growth > MAX_HEAP_GROWTH_MB) failures.push(`heap grew by ${growth.toFixed(1)} MB (limit ${MAX_HEAP_GROWTH_MB})`);
   if (stats.errors > 0) failures.push(`${stats.errors} client errors`);
+
+  const lines = [];
+  lines.push(`Strategy ${engine.strategyName}, tracking on, Express ${require('express/package.json').version}; ${REQUESTS.toLocaleString('en-US')} requests (after ${WARMUP.toLocaleString('en-US')} warm-up requests) over ${CONNECTIONS} keep-alive connections; every ${ABORT_EVERY}th disconnects mid-request, every ${STUCK_EVERY}th awaits a never-settling promise.`);
+  lines.push('', '| requests | req/s | ok | client disconnects | never-settling | wrong contexts (server + client) | client errors | heap before -> after (GC) | monitor().size before -> after | time |');
+  lines.push('|---:|---:|---:|---:|---:|---:|---:|---|---|---:|');
+  lines.push(`| ${REQUESTS.toLocaleString('en-US')} | ${Math.round(REQUESTS / seconds).toLocaleString('en-US')} | ${stats.ok.toLocaleString('en-US')} | ${stats.aborted.toLocaleString('en-US')} | ${stats.stuck.toLocaleString('en-US')} | ${counters.wrong} + ${stats.wrong} | ${stats.errors} | ${mb(before.heap)} -> ${mb(after.heap)} MB (${growth >= 0 ? '+' : ''}${growth.toFixed(1)}) | ${before.size} -> ${after.size} | ${seconds.toFixed(1)} s |`);
+  if (stats.answeredBeforeAbort > 0) lines.push('', `${stats.answeredBeforeAbort} disconnecting requests were answered (right) before the client gave up.`);
+  lines.push('', `Contexts in the native tree ${before.contexts} -> ${after.contexts}; rss ${mb(before.rss)} -> ${mb(after.rss)} MB; external memory (ArrayBuffers, native) ${mb(before.external)} -> ${mb(after.external)} MB. The server handled ${counters.handled.toLocaleString('en-US')} ok, ${counters.abortedFinished} aborted-then-finished, ${counters.stuckStarted} stuck.`);
+  lines.push('', `During the run (not after GC): ${samples.map((s) => `${Math.round(s.done / 1000)}k: heap ${mb(s.heap)} MB, rss ${mb(s.rss)} MB, external ${mb(s.external)} MB, size ${s.size}`).join('; ')}.`);
+  lines.push('', `Result: ${failures.length > 0 ? `FAIL (${failures.join('; ')})` : 'PASS'}.`);
+
+  console.log(`\nsoak: Node ${process.version}\n\n${lines.join('\n')}`);
+  const major = process.versions.node.split('.')[0];
+  const written = writeSection({
+    key: `soak node${major.padStart(2, '0')} ${engine.strategyName}`,
+    title: `npm run soak: Node ${major}, ${engine.strategyName}`,
+    command: commandLine('soak'),
+    body: lines.join('\n'),
+  });
+  if (written) console.log(`\nsoak: figures written to ${written}`);
+
   if (failures.length > 0) {
     console.error(`soak: FAIL: ${failures.join('; ')}`);
     process.exitCode = 1;

@@ -9,7 +9,10 @@
 // prints the figures. Exits 1 on the first divergence, with fast-check's shrunk program.
 //
 //   node --expose-gc scripts/stress.js [--programs 20000] [--seed N] [--size small|medium|large (default large)]
-//                                      [--max-batch 8] [--max-depth 6] [--only off|on]
+//                                      [--max-batch 8] [--max-depth 6] [--only off|on] [--no-report]
+//
+// The figures are also written to this Node's section of RELIABILITY.md (scripts/reliability-report.js;
+// --no-report or RELIABILITY_REPORT=off skips that).
 
 const path = require('node:path');
 
@@ -17,6 +20,7 @@ const ROOT = path.join(__dirname, '..');
 const { checkIsolation } = require(path.join(ROOT, '__test__', 'fixtures', 'reliability', 'property'));
 const { createOwners } = require(path.join(ROOT, '__test__', 'fixtures', 'reliability', 'programs'));
 const Context = require(ROOT);
+const { writeSection, commandLine } = require('./reliability-report');
 
 function option(name, fallback) {
   const index = process.argv.indexOf(`--${name}`);
@@ -76,19 +80,34 @@ async function main() {
     drained = { size: report.size, contexts: report.contexts };
   }
 
-  console.log(`\nstress: Node ${process.version}, strategy ${engine.strategyName}, owners: ${owners.map((owner) => owner.name).join(', ')}`);
-  console.log(`generator: size ${SIZE}, batches of 1-${MAX_BATCH} concurrent programs, nesting depth <= ${MAX_DEPTH}`);
-  console.log('\n| tracking | programs | batches | values compared | ops executed | divergences | time | programs/s |');
-  console.log('|---|---:|---:|---:|---:|---:|---:|---:|');
+  const lines = [];
+  lines.push(`Strategy ${engine.strategyName}; owners: ${owners.map((owner) => owner.name).join(', ')}.`);
+  lines.push(`Generator: size ${SIZE}, batches of 1-${MAX_BATCH} concurrent programs, nesting depth <= ${MAX_DEPTH}.`);
+  lines.push('', '| tracking | programs | batches | values compared | ops executed | divergences | time | programs/s |');
+  lines.push('|---|---:|---:|---:|---:|---:|---:|---:|');
   for (const [label, total] of rows) {
-    console.log(`| ${label} | ${total.programs.toLocaleString('en-US')} | ${total.batches.toLocaleString('en-US')} | ${total.reads.toLocaleString('en-US')} | ${total.steps.toLocaleString('en-US')} | 0 | ${(total.ms / 1000).toFixed(1)} s | ${Math.round(total.programs / (total.ms / 1000)).toLocaleString('en-US')} |`);
+    lines.push(`| ${label} | ${total.programs.toLocaleString('en-US')} | ${total.batches.toLocaleString('en-US')} | ${total.reads.toLocaleString('en-US')} | ${total.steps.toLocaleString('en-US')} | 0 | ${(total.ms / 1000).toFixed(1)} s | ${Math.round(total.programs / (total.ms / 1000)).toLocaleString('en-US')} |`);
   }
-  if (drained) console.log(`\nafter tracking on: monitor().size ${drained.size}, contexts ${drained.contexts} (after GC)`);
+  if (drained) lines.push('', `After the tracked phase and GC: \`monitor().size\` ${drained.size}, native contexts ${drained.contexts}.`);
   const kinds = {};
   for (const [, total] of rows) for (const [kind, count] of Object.entries(total.kinds)) kinds[kind] = (kinds[kind] || 0) + count;
-  console.log(`\nops executed by kind: ${Object.entries(kinds).sort((a, b) => b[1] - a[1]).map(([kind, count]) => `${kind} ${count}`).join(', ')}`);
-  console.log(`fast-check seeds: ${rows.map(([label, total]) => `${label}: ${total.seeds.join(',')}`).join('; ')}`);
-  if (drained && (drained.size !== 0 || drained.contexts !== 0)) {
+  lines.push('', `Ops executed by kind: ${Object.entries(kinds).sort((a, b) => b[1] - a[1]).map(([kind, count]) => `${kind} ${count}`).join(', ')}.`);
+  lines.push('', `fast-check seeds (\`--seed\` replays a chunk): ${rows.map(([label, total]) => `${label}: ${total.seeds.join(',')}`).join('; ')}.`);
+  const drainFailed = drained && (drained.size !== 0 || drained.contexts !== 0);
+  lines.push('', `Result: ${drainFailed ? 'FAIL (the native map did not drain)' : 'PASS'}.`);
+
+  console.log(`\nstress: Node ${process.version}\n\n${lines.join('\n')}`);
+  // The section key: what is checked (generator shape, phases), not how much (programs, seed).
+  const shape = [SIZE !== 'large' && `--size ${SIZE}`, MAX_BATCH !== 8 && `--max-batch ${MAX_BATCH}`, MAX_DEPTH !== 6 && `--max-depth ${MAX_DEPTH}`, ONLY !== 'both' && `--only ${ONLY}`].filter(Boolean).join(' ');
+  const major = process.versions.node.split('.')[0];
+  const written = writeSection({
+    key: `stress node${major.padStart(2, '0')} ${engine.strategyName}${shape ? ` ${shape}` : ''}`,
+    title: `npm run stress: Node ${major}, ${engine.strategyName}${shape ? `, ${shape}` : ''}`,
+    command: commandLine('stress'),
+    body: lines.join('\n'),
+  });
+  if (written) console.log(`\nstress: figures written to ${written}`);
+  if (drainFailed) {
     console.error('stress: FAIL: the native map did not drain');
     process.exitCode = 1;
   }

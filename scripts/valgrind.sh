@@ -7,6 +7,9 @@
 #
 #   scripts/valgrind.sh [path/to/node]     (default: the node on PATH)
 #
+# The figures are also written to that Node's section of RELIABILITY.md (scripts/reliability-report.js;
+# RELIABILITY_REPORT=off skips that).
+#
 # The workload: tracking on, thousands of runs/promises/timers/immediates so the event log is
 # drained many times, monitor reports and engine stats, panics caught at the boundary, bad input
 # at the native boundary (short buffers, counts past the end, unknown engines), and worker
@@ -90,9 +93,16 @@ seconds=$(( $(date +%s) - started ))
 grep -v "panicked at\|^valgrind$\|RUST_BACKTRACE\|^note: \|^$" "$WORK/stderr.txt" >&2 || true
 
 # Split the XML into errors; an error is ours when one of its frames is in our addon.
-node - "$WORK/memcheck.xml" "$status" "$seconds" << 'EOF'
+node - "$WORK/memcheck.xml" "$status" "$seconds" "$ROOT" "$("$NODE" --version)" "$(valgrind --version)" "$@" << 'EOF'
 const fs = require('node:fs');
-const [file, status, seconds] = process.argv.slice(2);
+const path = require('node:path');
+const [file, status, seconds, root, nodeVersion, valgrindVersion, ...args] = process.argv.slice(2);
+const { writeSection, commandLine } = require(path.join(root, 'scripts', 'reliability-report.js'));
+const lines = [];
+const say = (line) => {
+  console.log(line);
+  lines.push(line);
+};
 const xml = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '';
 // Memory errors only: leak records (printed at exit even with --leak-check=no in XML mode) are
 // not what this run is for.
@@ -107,12 +117,17 @@ const kinds = (list) => {
   return JSON.stringify(counts);
 };
 console.log(`valgrind: ${seconds} s; node exit status ${status} (99: memcheck found errors somewhere)`);
-console.log(`valgrind: errors in the process: ${errors.length} ${kinds(errors)}`);
-console.log(`valgrind: errors with a frame in native-execution-context: ${ours.length} ${kinds(ours)}`);
+say(`${valgrindVersion} (memcheck, \`--leak-check=no\`); workload: tracking on, 1,000 runs, panics, bad native input, 2+1 workers terminated mid-flight.`);
+say('');
+say('| errors with a frame in our addon | errors elsewhere in the process | node exit status | time |');
+say('|---|---|---:|---:|');
+const counted = (list) => (list.length === 0 ? '0' : `${list.length} (${Object.entries(JSON.parse(kinds(list))).map(([kind, count]) => `${kind} ${count}`).join(', ')})`);
+say(`| ${counted(ours)} | ${counted(errors.filter((candidate) => !ours.includes(candidate)))} | ${status} | ${seconds} s |`);
 for (const error of ours.slice(0, 5)) {
   const what = (/<what>([^<]+)<\/what>/.exec(error) || /<text>([^<]+)<\/text>/.exec(error) || [])[1];
   const frames = [...error.matchAll(/<fn>([^<]+)<\/fn>/g)].slice(0, 8).map((m) => m[1]);
-  console.log(`  ${what}\n    ${frames.join('\n    ')}`);
+  say('');
+  say(`Ours: ${what}, in ${frames.map((frame) => `\`${frame}\``).join(' < ')}`);
 }
 for (const error of errors.filter((candidate) => !ours.includes(candidate)).slice(0, 3)) {
   const what = (/<what>([^<]+)<\/what>/.exec(error) || [])[1];
@@ -121,10 +136,23 @@ for (const error of errors.filter((candidate) => !ours.includes(candidate)).slic
     const obj = (/<obj>([^<]+)<\/obj>/.exec(m[1]) || [])[1] || '';
     return `${fn.slice(0, 90)} (${obj.split('/').pop()})`;
   });
-  console.log(`  not ours: ${what}\n    ${frames.join('\n    ')}`);
+  say('');
+  say(`Not ours: ${what}, in ${frames.map((frame) => `\`${frame}\``).join(' < ')}`);
 }
 const workloadFailed = status !== '0' && status !== '99';
-if (ours.length > 0 || workloadFailed) {
+const failed = ours.length > 0 || workloadFailed;
+say('');
+say(`Result: ${failed ? `FAIL${workloadFailed ? ' (the workload itself failed)' : ''}` : 'PASS'}.`);
+const major = nodeVersion.replace(/^v/, '').split('.')[0];
+const written = writeSection({
+  key: `valgrind node${major.padStart(2, '0')}`,
+  title: `npm run valgrind: Node ${major}`,
+  command: commandLine('valgrind', args.map((arg) => (path.isAbsolute(arg) && arg.startsWith(root + path.sep) ? path.relative(root, arg) : arg))),
+  nodeVersion,
+  body: lines.join('\n'),
+});
+if (written) console.log(`valgrind: figures written to ${written}`);
+if (failed) {
   console.log(`valgrind: FAIL${workloadFailed ? ' (the workload itself failed)' : ''}`);
   process.exit(1);
 }
