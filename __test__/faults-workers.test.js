@@ -20,7 +20,7 @@ const ENGINE_KEY = Symbol.for('native-execution-context.engine@1');
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function engines() {
-  return binding.trackerStats(globalThis[ENGINE_KEY].tracker.id).trackers;
+  return binding.trackerStats(globalThis[ENGINE_KEY].ensureTracker().id).trackers;
 }
 
 async function enginesBackTo(count) {

@@ -75,6 +75,7 @@ async function handler(req, res) {
 const CJS_APP = `'use strict';
 const express = require('express');
 const Context = require('native-execution-context');
+Context.configure({ monitor: true }); // loads the native tracker, so the addon must be found
 ${CLIENT}
 const app = express();
 // The README's middleware, by hand.

@@ -14,7 +14,7 @@ const ENGINE_KEY = Symbol.for('native-execution-context.engine@1');
 function engineId() {
   const engine = globalThis[ENGINE_KEY];
   assert.ok(engine, 'requiring the package must register its engine on globalThis');
-  return engine.tracker.id;
+  return engine.ensureTracker().id;
 }
 
 async function waitFor(predicate, { timeout = 3000, interval = 10 } = {}) {
@@ -63,8 +63,8 @@ try {
 
 parentPort.postMessage({
   type: 'ready',
-  engineId: engine.tracker.id,
-  trackers: binding.trackerStats(engine.tracker.id).trackers,
+  engineId: engine.ensureTracker().id,
+  trackers: binding.trackerStats(engine.ensureTracker().id).trackers,
   panicked,
 });
 

@@ -6,7 +6,8 @@
 //   propagation.js      the hot path: slots, frames, run and enter          (faces call it)
 //   strategies/         how the current frame crosses async hops (contract.js)
 //   async-hook.js       the thread's one async_hooks hook
-//   tracking.js         the native tracker behind monitor() and /cls 'end' (loads the native core)
+//   tracking.js         the native tracker behind monitor() and /cls 'end' (loads the native core,
+//                       on first need: ensureTracker)
 //   failure-context.js  process error events in the failing frame (one process.emit wrapper)
 //
 // What faces use (each face allocates its own slot and never touches another face's):
@@ -21,9 +22,8 @@
 //   setTracking(requester, on), monitor(slot), stats()   native tracking and its report
 //   failure                                  the failure context (noteEscape, addRouter)
 
-const { Propagation } = require('./propagation');
+const { Propagation, IDLE_TRACKER } = require('./propagation');
 const { AsyncHook } = require('./async-hook');
-const { Tracker } = require('./tracking');
 const { UNDEFINED_VALUE } = require('./frame');
 const { createResourceStrategy } = require('./strategies/resource');
 const { createAsyncContextFrameStrategy, hasAsyncContextFrame } = require('./strategies/async-context-frame');
@@ -47,8 +47,17 @@ class ContextEngine extends Propagation {
   constructor() {
     super(createStrategy(defaultStrategyName()));
     this.asyncHook = new AsyncHook(this.strategy);
-    this.tracker = new Tracker(this.asyncHook);
-    this.tracker.runOutsideFrames = (fn) => this.runIn(undefined, fn);
+  }
+
+  // The native tracker, created (and the native core loaded) on first need: code that never
+  // monitors or watches an end pays nothing for it, not even at require time.
+  ensureTracker() {
+    if (this.tracker === IDLE_TRACKER) {
+      const { Tracker } = require('./tracking');
+      this.tracker = new Tracker(this.asyncHook);
+      this.tracker.runOutsideFrames = (fn) => this.runIn(undefined, fn);
+    }
+    return this.tracker;
   }
 
   get strategyName() {
@@ -72,23 +81,23 @@ class ContextEngine extends Propagation {
   }
 
   watch(frame, onFinished) {
-    this.tracker.watch(frame, onFinished);
+    this.ensureTracker().watch(frame, onFinished);
   }
 
   flush() {
-    this.tracker.flush();
+    if (this.tracker !== IDLE_TRACKER) this.tracker.flush();
   }
 
   setTracking(requester, enabled) {
-    this.tracker.setTracking(requester, enabled);
+    if (enabled || this.tracker !== IDLE_TRACKER) this.ensureTracker().setTracking(requester, enabled);
   }
 
   monitor(slot) {
-    return this.tracker.monitor(slot);
+    return this.ensureTracker().monitor(slot);
   }
 
   stats() {
-    return this.tracker.stats();
+    return this.ensureTracker().stats();
   }
 }
 

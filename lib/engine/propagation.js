@@ -14,6 +14,9 @@ const { derivedFrame, readSlot } = require('./frame');
 const { FailureContext } = require('./failure-context');
 
 const NO_ARGS = [];
+// The tracker until tracking is first asked for (index.js swaps in the real one, which loads the
+// native core): no frame is tracked, so the propagation path never calls it.
+const IDLE_TRACKER = Object.freeze({ trackAll: false, active: false });
 
 class Propagation {
   constructor(strategy) {
@@ -21,8 +24,8 @@ class Propagation {
     this.lastFrameId = 0;
     this.lastSlot = -1;
     this.failure = new FailureContext(this);
-    // Set by the engine (index.js): (frame, parent) => whether the new frame is tracked natively.
-    this.tracker = null;
+    // tracking.js's Tracker once tracking has been asked for (index.js).
+    this.tracker = IDLE_TRACKER;
   }
 
   allocateSlot() {
@@ -103,4 +106,4 @@ class Propagation {
   }
 }
 
-module.exports = { Propagation };
+module.exports = { Propagation, IDLE_TRACKER };
