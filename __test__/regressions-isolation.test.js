@@ -164,7 +164,7 @@ test('after a failed native drain, monitor() does not return a stale report as i
     const hold = [];
     Context.run(() => { for (let i = 0; i < 10; i++) hold.push(setTimeout(() => {}, 60000)); }, { id: 'before' });
     Context.monitor();
-    engine.tracker.log.trackerId = 0x7fffffff;
+    engine.ensureTracker().log.trackerId = 0x7fffffff;
     for (let i = 0; i < 3000; i++) Context.run(() => Promise.resolve(i), { id: i });
     setTimeout(() => {
       hold.splice(0).forEach(clearTimeout);

@@ -63,10 +63,10 @@ function startWorker() {
   for (let round = 0; round < 5; round++) {
     await requests(200);
     const report = Context.monitor();
-    binding.engineStats(engine.id);
+    binding.trackerStats(engine.ensureTracker().id);
     try { binding.panicForTest('valgrind'); } catch {}
-    try { binding.drain(engine.id + 1000, new Float64Array(8), 1); } catch {}
-    binding.drain(engine.id, new Float64Array(3), 1000);
+    try { binding.drain(engine.ensureTracker().id + 1000, new Float64Array(8), 1); } catch {}
+    binding.drain(engine.ensureTracker().id, new Float64Array(3), 1000);
     if (typeof report.size !== 'number') wrong += 1;
   }
   await new Promise((resolve) => setTimeout(resolve, 50));
@@ -76,8 +76,8 @@ function startWorker() {
   await finished.terminate();
   global.gc?.();
   await new Promise((resolve) => setTimeout(resolve, 20));
-  const stats = binding.engineStats(engine.id);
-  console.log(`workload: wrong contexts ${wrong}, engines ${stats.engines}, events applied ${stats.eventsApplied}, map ${stats.mapSize}`);
+  const stats = binding.trackerStats(engine.ensureTracker().id);
+  console.log(`workload: wrong contexts ${wrong}, trackers ${stats.trackers}, events applied ${stats.eventsApplied}, map ${stats.mapSize}`);
   process.exitCode = wrong === 0 ? 0 : 3;
 })();
 EOF
