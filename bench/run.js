@@ -5,7 +5,11 @@
 //   npm run bench                          full run on Node 20, 22 and 24 (fetched into .cache/)
 //   npm run bench -- --quick               a first look on this Node, well under a minute
 //   npm run bench -- --nodes 20,24         choose Node majors;  --node /path/to/node  adds a binary
-//   npm run bench -- --only promise,express
+//   npm run bench -- --only promise,express   only these suites; the other sections of
+//                                             BENCHMARKS.md are kept as they are
+//   npm run bench -- --only ops            ns per operation (bench/ops.js); also rewrites the
+//                                          table in lib/engine/propagation.js (see writeOpsTable)
+//   npm run bench -- --only cold           the first 10,000 requests of a fresh process
 //   npm run bench -- --callgrind           instruction counts (valgrind), stable under load
 
 const { execFileSync, spawn } = require('node:child_process');
@@ -16,6 +20,8 @@ const { adapters } = require('./adapters');
 const { warmupFor } = require('./drive');
 const { barChart } = require('./chart');
 const { nodeBinary } = require('../scripts/node-binary');
+
+const ROOT = path.join(__dirname, '..');
 
 const args = process.argv.slice(2);
 const flag = (name) => args.includes(name);
@@ -173,6 +179,99 @@ const suites = {
       return { rows: [], table };
     },
   },
+
+  cold: {
+    title: 'Cold start: the first 10,000 requests',
+    describe: (cfg) =>
+      `A fresh process per sample, no warm-up: the first ${fmt(cfg.requests)} requests of the promise-heavy workload ` +
+      '(the same request, 100 at a time). Timed from just before the implementation is required (loading it, its ' +
+      'first unoptimized requests and their compilation included) to the end of the last request, and also from ' +
+      'process start (`performance.now()`: Node\'s own start-up too, the same for everyone). "require()" is the ' +
+      'load alone; "CPU" is the process\'s CPU time (all threads: JIT compilers, GC) from require to the last request. ' +
+      `${cfg.rounds} interleaved rounds, medians. Target: native-execution-context at least 0.95x AsyncLocalStorage.`,
+    config: () => ({ rounds: quick ? 3 : 11, requests: 10000 }),
+    run(node, cfg) {
+      const names = [OURS, 'AsyncLocalStorage', 'node-execution-context 3.1.0', 'no tracking'];
+      const samples = Object.fromEntries(names.map((name) => [name, { rps: [], rpsFromStart: [], requireMs: [], cpuMs: [], wrong: 0 }]));
+      for (let round = 1; round <= cfg.rounds; round++) {
+        for (let i = 0; i < names.length; i++) {
+          const name = names[(i + round) % names.length];
+          const r = runJson(node, 'workload-cold.js', [name, String(cfg.requests), '100']);
+          for (const key of ['rps', 'rpsFromStart', 'requireMs', 'cpuMs']) samples[name][key].push(r[key]);
+          samples[name].wrong += r.wrong;
+        }
+        process.stderr.write(`  cold: round ${round}/${cfg.rounds}\n`);
+      }
+      const rows = names.map((name) => ({
+        name,
+        value: median(samples[name].rps),
+        fromStart: median(samples[name].rpsFromStart),
+        requireMs: median(samples[name].requireMs),
+        cpuMs: median(samples[name].cpuMs),
+        wrong: samples[name].wrong,
+      }));
+      const ours = rows.find((row) => row.name === OURS);
+      const lines = [
+        `| implementation | requests/s from require (median) | ${OURS} / this | requests/s from process start | ${OURS} / this | require() (ms) | CPU (ms) | wrong |`,
+        '|---|---:|---:|---:|---:|---:|---:|---:|',
+      ];
+      for (const row of rows) {
+        const name = row.name === 'no tracking' ? 'no tracking *(floor)*' : row.name === OURS ? `**${row.name}**` : row.name;
+        lines.push(`| ${name} | ${fmt(row.value)} | ${(ours.value / row.value).toFixed(2)}x | ${fmt(row.fromStart)} | ` +
+          `${(ours.fromStart / row.fromStart).toFixed(2)}x | ${row.requireMs.toFixed(2)} | ${fmt(row.cpuMs)} | ${row.wrong} |`);
+      }
+      return { rows, table: lines.join('\n') };
+    },
+  },
+
+  ops: {
+    title: 'Per-operation costs',
+    describe: (cfg) =>
+      'Nanoseconds per operation (lower is better), bench/ops.js: `native-execution-context/als` (the `./als` export) ' +
+      'against Node\'s AsyncLocalStorage, each in its own process, one loop per operation calibrated to >= 200 ms per ' +
+      `sample after its calibration runs (the warm-up); ${cfg.rounds} interleaved rounds of ${cfg.samples} samples, median. ` +
+      'CPU time of the process over the iterations, not wall time: on this shared machine the time a process waits ' +
+      'for a core would otherwise double some samples. ' +
+      'Every loop runs in a setImmediate callback inside the runs the row names. "chain": override links from the ' +
+      'current frame to its flat base in ours (lib/engine/frame.js: each run of another store inside a run stacks one, ' +
+      'up to MAX_OVERRIDES = 8; the next run flattens them into a new flat frame). "other strategy": ours forced onto ' +
+      'the strategy its default did not pick on this Node. The last column is AsyncLocalStorage\'s ns over ours: above ' +
+      '1.00x, ours is faster.',
+    config: () => ({ rounds: quick ? 1 : 3, samples: quick ? 2 : 3 }),
+    run(node, cfg) {
+      const { OPS } = require('./ops');
+      const names = ['ours', 'ours (other strategy)', 'AsyncLocalStorage'];
+      const results = Object.fromEntries(names.map((name) => [name, { ops: {}, strategy: null, chains: {} }]));
+      for (let round = 1; round <= cfg.rounds; round++) {
+        for (let i = 0; i < names.length; i++) {
+          const name = names[(i + round) % names.length];
+          const r = runJson(node, 'ops.js', [name, String(cfg.samples)]);
+          const into = results[name];
+          into.strategy = r.strategy;
+          into.chains = r.chains;
+          for (const [op, ns] of Object.entries(r.ops)) (into.ops[op] ??= []).push(...ns);
+        }
+        process.stderr.write(`  ops: round ${round}/${cfg.rounds}\n`);
+      }
+      const rows = OPS.map((op) => ({
+        name: op.name,
+        label: op.label,
+        chain: results.ours.chains[op.name],
+        ours: median(results.ours.ops[op.name]),
+        other: median(results['ours (other strategy)'].ops[op.name]),
+        als: median(results.AsyncLocalStorage.ops[op.name]),
+      }));
+      const ns = (value) => (value < 100 ? value.toFixed(1) : fmt(value));
+      const lines = [
+        `| operation | chain | ${OURS}/als (ns) | other strategy: ${results['ours (other strategy)'].strategy} (ns) | AsyncLocalStorage (ns) | AsyncLocalStorage / ours |`,
+        '|---|---:|---:|---:|---:|---:|',
+      ];
+      for (const row of rows) {
+        lines.push(`| ${row.label} | ${row.chain ?? '-'} | ${ns(row.ours)} | ${ns(row.other)} | ${ns(row.als)} | **${(row.als / row.ours).toFixed(2)}x** |`);
+      }
+      return { rows, table: lines.join('\n'), strategy: results.ours.strategy };
+    },
+  },
 };
 
 // The many-stores table: per store count, ours and Node's AsyncLocalStorage side by side.
@@ -281,16 +380,107 @@ function callgrind() {
   process.stdout.write(`Instruction counts (valgrind --tool=callgrind, Node.js ${process.version} --single-threaded, promise workload):\n\n${lines.join('\n')}\n`);
 }
 
+// The commit measured, and whether the library had uncommitted changes then.
+function revision() {
+  try {
+    const git = (...argv) => execFileSync('git', argv, { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    const head = git('rev-parse', '--short', 'HEAD');
+    const dirty = git('status', '--porcelain', '--', 'lib', 'src', 'index.js', 'binding.js') !== '';
+    return dirty ? `${head} plus uncommitted changes to lib/ or src/` : head;
+  } catch {
+    return 'an unknown revision';
+  }
+}
+
+// A BENCHMARKS.md as its header (everything before the first '## ') and its '## ' sections by
+// title, each from its heading up to the next.
+function splitSections(text) {
+  const parts = text.split(/^(?=## )/m);
+  const header = parts[0].startsWith('## ') ? '' : parts.shift();
+  return { header, sections: new Map(parts.map((part) => [part.slice(3, part.indexOf('\n')).trim(), part])) };
+}
+
+// Sections of the suites just run replace their namesakes; every other section is kept as it
+// was (a run of some suites never wipes the others). Known suites in suite order, then any
+// section no suite knows.
+function mergeSections(previous, header, fresh) {
+  const { header: oldHeader, sections } = splitSections(previous);
+  const blocks = [];
+  for (const suite of Object.values(suites)) {
+    const block = fresh.get(suite.title) ?? sections.get(suite.title);
+    if (block !== undefined) blocks.push(block);
+    sections.delete(suite.title);
+  }
+  blocks.push(...sections.values());
+  const trim = (block) => block.replace(/\s*$/, '\n');
+  return [trim(header ?? oldHeader), ...blocks.map(trim)].join('\n');
+}
+
+// The compact ops table: one column pair (ours, AsyncLocalStorage) per Node, in ns per operation.
+function compactOpsTable(results, cfg, stamp) {
+  const { OPS } = require('./ops');
+  const strategyShort = { resource: 'resource', 'async-context-frame': 'acf' };
+  const labelWidth = Math.max(...OPS.map((op) => op.short.length)) + 2;
+  const cell = (text) => String(text).padStart(7);
+  const lines = [
+    `ns per operation (lower is better), median of ${cfg.rounds} rounds x ${cfg.samples} samples; ALS: Node's`,
+    'AsyncLocalStorage; chain: overrides on the frame (MAX_OVERRIDES 8, then flat); bench/ops.js',
+    stamp,
+    ' '.repeat(labelWidth) + results.map((r) => `Node ${r.version.replace(/^v/, '')} (${strategyShort[r.suites.ops.strategy] ?? r.suites.ops.strategy})`.padEnd(22)).join('').trimEnd(),
+    'operation'.padEnd(labelWidth) + results.map(() => `${cell('ours')}${cell('ALS')}`.padEnd(22)).join('').trimEnd(),
+  ];
+  for (const op of OPS) {
+    const cells = results.map((r) => {
+      const row = r.suites.ops.rows.find((x) => x.name === op.name);
+      return `${cell(Math.round(row.ours))}${cell(Math.round(row.als))}`.padEnd(22);
+    });
+    lines.push(`${op.short.padEnd(labelWidth)}${cells.join('').trimEnd()}`);
+  }
+  return lines;
+}
+
+// Writes the compact ops table to bench/ops-table.txt and, when lib/engine/propagation.js has
+// the marker lines `<ops-table>` and `</ops-table>`, between them (each line with the opening
+// marker's prefix, e.g. '// '). Nothing else in that file is touched. Returns the files written.
+function writeOpsTable(lines, outDir) {
+  const written = [];
+  const txt = path.join(outDir, 'ops-table.txt');
+  fs.writeFileSync(txt, `${lines.join('\n')}\n`);
+  written.push(path.relative(ROOT, txt));
+  if (quick) return written;
+  const file = path.join(ROOT, 'lib', 'engine', 'propagation.js');
+  if (!fs.existsSync(file)) return written;
+  const source = fs.readFileSync(file, 'utf8').split('\n');
+  const open = source.findIndex((line) => line.includes('<ops-table>'));
+  const close = source.findIndex((line, i) => i > open && line.includes('</ops-table>'));
+  if (open === -1 || close === -1) return written;
+  const prefix = source[open].slice(0, source[open].indexOf('<ops-table>'));
+  const block = lines.map((line) => `${prefix}${line}`.trimEnd());
+  const updated = [...source.slice(0, open + 1), ...block, ...source.slice(close)].join('\n');
+  if (updated !== source.join('\n')) fs.writeFileSync(file, updated);
+  written.push(path.relative(ROOT, file));
+  return written;
+}
+
 async function main() {
   if (flag('--callgrind')) return callgrind();
   const selected = (option('--only') ?? Object.keys(suites).join(',')).split(',').filter((key) => suites[key]);
   const results = await runSuites(selected);
   const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
   const command = `npm run bench${args.length ? ` -- ${args.join(' ')}` : ''}`;
-  const doc = [
+  const date = new Date().toISOString().slice(0, 10);
+  const measuredAt = revision();
+  const everySuite = selected.length === Object.keys(suites).length;
+  // A quick look never replaces the published tables: it goes to .bench-out/ (git-ignored).
+  const outFile = quick ? path.join(ROOT, '.bench-out', 'BENCHMARKS-quick.md') : path.join(ROOT, 'BENCHMARKS.md');
+  fs.mkdirSync(path.dirname(outFile), { recursive: true });
+  const previous = fs.existsSync(outFile) ? fs.readFileSync(outFile, 'utf8') : '';
+  // The header says which run made the file: rewritten by a run of every suite (or when there is
+  // no file yet); a run of some suites keeps it and stamps each of its sections instead.
+  const header = everySuite || !previous.includes('\n## ') ? [
     '# Benchmarks',
     '',
-    `Generated by \`${command}\` (bench/run.js) on ${new Date().toISOString().slice(0, 10)}; do not edit by hand.`,
+    `Generated by \`${command}\` (bench/run.js) on ${date} at ${measuredAt}; do not edit by hand.`,
     `Machine: ${os.cpus().length} x ${cpu}, ${Math.round(os.totalmem() / 2 ** 30)} GiB RAM, ${os.platform()} ${os.release()}, shared and noisy:`,
     'compare ratios measured in the same run, not absolute numbers across runs.',
     '',
@@ -300,23 +490,30 @@ async function main() {
     '',
     '![requests per second, promise-heavy workload](bench/chart.svg)',
     '',
-  ];
+  ].join('\n') : undefined;
+  const fresh = new Map();
   for (const key of selected) {
-    doc.push(`## ${suites[key].title}`, '', suites[key].describe(results[0].suites[key].cfg), '');
+    const doc = [`## ${suites[key].title}`, ''];
+    if (!everySuite) doc.push(`*Measured by \`${command}\` on ${date} at ${measuredAt}.*`, '');
+    doc.push(suites[key].describe(results[0].suites[key].cfg), '');
     for (const perNode of results) {
-      const strategy = execFileSync(nodes()[results.indexOf(perNode)], ['-p', "require('./lib/engine').engine().strategyName"], { cwd: path.join(__dirname, '..'), encoding: 'utf8' }).trim();
+      const strategy = execFileSync(nodes()[results.indexOf(perNode)], ['-p', "require('./lib/engine').engine().strategyName"], { cwd: ROOT, encoding: 'utf8' }).trim();
       doc.push(`### Node.js ${perNode.version} (strategy: ${strategy})`, '', perNode.suites[key].table, '');
     }
+    fresh.set(suites[key].title, doc.join('\n'));
   }
-  // A quick look never replaces the published tables: it goes to .bench-out/ (git-ignored).
-  const outFile = quick ? path.join(__dirname, '..', '.bench-out', 'BENCHMARKS-quick.md') : path.join(__dirname, '..', 'BENCHMARKS.md');
-  fs.mkdirSync(path.dirname(outFile), { recursive: true });
-  fs.writeFileSync(outFile, `${doc.join('\n')}\n`);
+  fs.writeFileSync(outFile, mergeSections(previous, header, fresh));
   if (!quick && selected.includes('promise')) {
     const groups = results.map((perNode) => ({ name: `Node.js ${perNode.version}`, rows: perNode.suites.promise.rows }));
     fs.writeFileSync(path.join(__dirname, 'chart.svg'), barChart({ title: 'Promise-heavy workload: requests/s (higher is better)', groups, highlight: OURS }));
   }
-  process.stdout.write(`${doc.join('\n')}\n`);
+  if (selected.includes('ops')) {
+    const stamp = `(${command}, ${date}, ${measuredAt})`;
+    const lines = compactOpsTable(results, results[0].suites.ops.cfg, stamp);
+    const written = writeOpsTable(lines, quick ? path.dirname(outFile) : __dirname);
+    process.stderr.write(`ops table written to ${written.join(' and ')}\n`);
+  }
+  process.stdout.write([...fresh.values()].join('\n'));
 }
 
 main().catch((error) => {
