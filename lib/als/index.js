@@ -10,14 +10,12 @@
 // and one frame per async resource, where Node 20's AsyncLocalStorage copies every store onto
 // every new resource.
 
-const { engine: getEngine, UNDEFINED_VALUE } = require('../engine');
+const { engine: getEngine } = require('../engine');
 const { invalidArgType, validateFunction } = require('../shared/errors');
+const { toSlotValue, fromSlotValue, UNDEFINED_VALUE } = require('../shared/slot-value');
+const { copyNameAndLength } = require('../shared/function-shape');
 
 const engine = getEngine();
-
-function slotValue(store) {
-  return store === undefined ? UNDEFINED_VALUE : store;
-}
 
 // What `withScope` returns: `dispose()` (or `using`) puts back the instance's previous value.
 class RunScope {
@@ -38,14 +36,6 @@ class RunScope {
   [Symbol.dispose]() {
     this.dispose();
   }
-}
-
-function copyLength(target, source) {
-  const length = source.length;
-  Object.defineProperty(target, 'length', {
-    value: typeof length === 'number' && length >= 0 ? length : 0,
-    configurable: true,
-  });
 }
 
 class AsyncLocalStorage {
@@ -72,7 +62,8 @@ class AsyncLocalStorage {
 
   /**
    * A function that runs `fn` in the frame current now (every store of every face), with the
-   * caller's `this` and arguments.
+   * caller's `this` and arguments. Named `bound <name>`, with fn's length counted as
+   * Function.prototype.bind counts it (its own `length`, a whole number).
    */
   static bind(fn) {
     validateFunction(fn, 'fn');
@@ -80,8 +71,7 @@ class AsyncLocalStorage {
     const bound = function bound(...args) {
       return engine.runIn(frame, fn, this, args);
     };
-    copyLength(bound, fn);
-    Object.defineProperty(bound, 'name', { value: `bound ${typeof fn.name === 'string' ? fn.name : ''}`, configurable: true });
+    copyNameAndLength(bound, fn, 'bound');
     return bound;
   }
 
@@ -99,9 +89,7 @@ class AsyncLocalStorage {
 
   /** The store, or `defaultValue` where this instance has none (or after `disable()`). */
   getStore() {
-    const value = engine.valueAt(this.#slot);
-    if (value === undefined) return this.#defaultValue;
-    return value === UNDEFINED_VALUE ? undefined : value;
+    return fromSlotValue(engine.valueAt(this.#slot), this.#defaultValue);
   }
 
   /**
@@ -110,7 +98,7 @@ class AsyncLocalStorage {
    */
   run(store, callback, ...args) {
     validateFunction(callback, 'callback');
-    return engine.runAndRelease(engine.derivePinned(this.#slot, slotValue(store)), callback, null, args);
+    return engine.runAndRelease(engine.derivePinned(this.#slot, toSlotValue(store)), callback, null, args);
   }
 
   /** Runs `callback(...args)` outside this instance's context: getStore() is undefined there. */
@@ -124,7 +112,7 @@ class AsyncLocalStorage {
    * afterwards; sibling callbacks keep their own.
    */
   enterWith(store) {
-    engine.enter(engine.derive(this.#slot, slotValue(store)));
+    engine.enter(engine.derive(this.#slot, toSlotValue(store)));
   }
 
   /**

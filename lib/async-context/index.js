@@ -8,31 +8,17 @@
 // Variable with nothing in the frame reads its default. A Snapshot is an engine frame, so it captures every Variable (and every store of the
 // other faces) at once, in O(1).
 
-const { engine: getEngine, UNDEFINED_VALUE } = require('../engine');
+const { engine: getEngine } = require('../engine');
+const { describeType } = require('../shared/describe');
+const { toSlotValue, fromSlotValue } = require('../shared/slot-value');
+const { copyNameAndLength } = require('../shared/function-shape');
 
 const engine = getEngine();
 
 function requireCallable(fn, what) {
   if (typeof fn !== 'function') {
-    throw new TypeError(`${what} must be a function, got ${fn === null ? 'null' : typeof fn}`);
+    throw new TypeError(`${what} must be a function, got ${describeType(fn)}`);
   }
-}
-
-// The ShadowRealm proposal's CopyNameAndLength(F, Target, prefix), as Snapshot.wrap uses it.
-function copyNameAndLength(wrapped, target, prefix) {
-  let length = 0;
-  if (Object.prototype.hasOwnProperty.call(target, 'length')) {
-    const targetLength = target.length;
-    if (typeof targetLength === 'number') {
-      if (targetLength === Infinity) length = Infinity;
-      else if (targetLength === -Infinity || Number.isNaN(targetLength)) length = 0;
-      else length = Math.max(Math.trunc(targetLength), 0);
-    }
-  }
-  Object.defineProperty(wrapped, 'length', { value: length, configurable: true });
-  let name = target.name;
-  if (typeof name !== 'string') name = '';
-  Object.defineProperty(wrapped, 'name', { value: `${prefix} ${name}`, configurable: true });
 }
 
 class Variable {
@@ -55,14 +41,12 @@ class Variable {
   /** Runs `fn(...args)` with this variable set to `value`; the previous mapping is restored afterwards, even after a throw. */
   run(value, fn, ...args) {
     requireCallable(fn, 'AsyncContext.Variable.prototype.run: the callback');
-    return engine.runAndRelease(engine.derivePinned(this.#slot, value === undefined ? UNDEFINED_VALUE : value), fn, undefined, args);
+    return engine.runAndRelease(engine.derivePinned(this.#slot, toSlotValue(value)), fn, undefined, args);
   }
 
   /** The value in the current mapping, else the default value. */
   get() {
-    const value = engine.valueAt(this.#slot);
-    if (value === undefined) return this.#defaultValue;
-    return value === UNDEFINED_VALUE ? undefined : value;
+    return fromSlotValue(engine.valueAt(this.#slot), this.#defaultValue);
   }
 }
 

@@ -29,6 +29,8 @@
 
 const EventEmitter = require('node:events');
 const { engine: getEngine } = require('../engine');
+const { describeType } = require('../shared/describe');
+const { perThread } = require('../shared/per-thread');
 
 const RUNTIME_KEY = Symbol.for('native-execution-context.domain@1');
 
@@ -316,7 +318,7 @@ function createRuntime() {
     /** Runs fn(...args) with this domain active (`this` is the domain); returns what fn returns. */
     run(fn, ...args) {
       if (typeof fn !== 'function') {
-        throw new TypeError(`domain.run expects a function as its first argument, got ${fn === null ? 'null' : typeof fn}`);
+        throw new TypeError(`domain.run expects a function as its first argument, got ${describeType(fn)}`);
       }
       return runInStack(pushed(currentStack(), this), fn, this, args);
     }
@@ -368,13 +370,4 @@ function createRuntime() {
   });
 }
 
-function runtime() {
-  let shared = globalThis[RUNTIME_KEY];
-  if (shared === undefined) {
-    shared = createRuntime();
-    Object.defineProperty(globalThis, RUNTIME_KEY, { value: shared, enumerable: false, configurable: false });
-  }
-  return shared;
-}
-
-module.exports = runtime();
+module.exports = perThread(RUNTIME_KEY, createRuntime);

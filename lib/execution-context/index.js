@@ -4,6 +4,7 @@
 // `{ context }` shared by every continuation of one run, so `set` reaches all of them.
 
 const { engine: getEngine } = require('../engine');
+const { describe } = require('../shared/describe');
 const { ExecutionContextError, reportMisuse } = require('./errors');
 
 const engine = getEngine();
@@ -101,12 +102,6 @@ class ExecutionContext {
       entries,
     };
   }
-}
-
-function describe(value) {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
-  return typeof value;
 }
 
 module.exports = { ExecutionContext, ExecutionContextError };

@@ -6,16 +6,11 @@
 
 const { randomUUID } = require('node:crypto');
 const { sharedInstance } = require('../execution-context/shared');
+const { describe } = require('../shared/describe');
 
 // Longest incoming id that is honoured; longer (or empty) header values get a generated id, so a
 // client cannot make every log line carry kilobytes of its choosing.
 const MAX_ID_LENGTH = 200;
-
-function describe(value) {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
-  return typeof value;
-}
 
 // Validates the options once, at middleware creation, and returns
 // `contextFor(headers, ...args)`: the new context of one request. `args` are what the framework

@@ -13,13 +13,9 @@
 //      ├─ Timeout ×1: 140ms
 //      └─ PROMISE ×1: 120ms
 
-const DEFAULTS = { stuckAfter: 5000, maxContexts: 50, maxAges: 5, title: 'native-execution-context monitor' };
+const { describe } = require('../shared/describe');
 
-function describe(value) {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
-  return typeof value;
-}
+const DEFAULTS = { stuckAfter: 5000, maxContexts: 50, maxAges: 5, title: 'native-execution-context monitor' };
 
 /** Milliseconds as `850ms`, `12.3s`, `3m05s` or `2h07m`. */
 function formatDuration(ms) {
