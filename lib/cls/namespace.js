@@ -1,7 +1,7 @@
 'use strict';
 // class Namespace: one namespace of context-sensitive values. It owns one engine slot, which holds
-// a Link: the active context plus the link that was active below it (the per-execution stack that
-// enter/exit walk). Frames carry the links across async hops.
+// a Link: the active context (`value`) plus the link that was active below it (the per-execution
+// stack that enter/exit walk, shared/entered-stack.js). Frames carry the links across async hops.
 
 const assert = require('node:assert');
 const util = require('node:util');
@@ -10,6 +10,7 @@ const { engine: getEngine } = require('../engine');
 const { BASE, NAMESPACE_STATE, lookup } = require('./end');
 const { bindEmitter } = require('./emitter-binding');
 const { ERROR_SYMBOL, isObject, decorate } = require('./errors');
+const { EnteredEntry, findEntry, enteredValues, withoutEntry } = require('../shared/entered-stack');
 
 const engine = getEngine();
 
@@ -19,15 +20,21 @@ const RELEASE_KEY = Symbol.for('native-execution-context.cls.release@1');
 
 const NO_CONTEXT = 'No context available. ns.run() or ns.bind() must be called first.';
 
-// The value of a namespace's slot.
-class Link {
+// The value of a namespace's slot: an entered context (`value`) on the links below it.
+class Link extends EnteredEntry {
   constructor(context, below) {
-    this.context = context;
-    // The link that was active when this one was entered (undefined: none).
-    this.below = below;
-    // The frame of the run that created `context` (runs only: not enter, bind or emitters).
+    super(context, below);
+    // The frame of the run that created `context` (runs only: not enter, bind or emitters), set
+    // once, right after the run's frame is made with this link in it.
     this.frame = undefined;
   }
+}
+
+// A copy of `link` on another stack (exit from the middle), still knowing its run's frame.
+function relink(link, below) {
+  const copy = new Link(link.value, below);
+  copy.frame = link.frame;
+  return copy;
 }
 
 class Namespace {
@@ -51,7 +58,7 @@ class Namespace {
       // links (so no per-run bookkeeping): undefined outside its run and its continuations.
       runFrameOf(context) {
         for (let link = engine.valueAt(slot); link !== undefined; link = link.below) {
-          if (link.context === context && link.frame !== undefined) return link.frame;
+          if (link.value === context && link.frame !== undefined) return link.frame;
         }
         return undefined;
       },
@@ -74,35 +81,34 @@ class Namespace {
   /** The current context, or null. */
   get active() {
     const link = engine.valueAt(this.#slot);
-    return link === undefined ? null : link.context;
+    return link === undefined ? null : link.value;
   }
 
   /** The contexts below the active one (bottom first; null: no context), as cls-hooked's `_set`. */
   get _set() {
-    const below = [];
     const top = engine.valueAt(this.#slot);
-    if (top === undefined) return below;
-    for (let link = top.below; link !== undefined; link = link.below) below.push(link.context);
-    below.push(null);
-    return below.reverse();
+    if (top === undefined) return [];
+    const below = enteredValues(top.below);
+    below.unshift(null);
+    return below;
   }
 
   set(key, value) {
     const link = engine.valueAt(this.#slot);
     if (link === undefined) throw new Error(NO_CONTEXT);
-    link.context[key] = value;
+    link.value[key] = value;
     return value;
   }
 
   get(key) {
     const link = engine.valueAt(this.#slot);
     if (link === undefined) return undefined;
-    return lookup(link.context, key);
+    return lookup(link.value, key);
   }
 
   createContext() {
     const link = engine.valueAt(this.#slot);
-    return Object.create(link === undefined ? this.#base : link.context);
+    return Object.create(link === undefined ? this.#base : link.value);
   }
 
   run(fn) {
@@ -147,31 +153,17 @@ class Namespace {
   exit(context) {
     assert.ok(context, 'context must be provided for exiting');
     const top = engine.valueAt(this.#slot);
-    if (top !== undefined && top.context === context) {
+    if (top !== undefined && top.value === context) {
       this.#enterLink(top.below);
       return;
     }
     // Not on top: remove it from the stack below (links are shared by frames: copy the ones
     // above it), leaving the active context in place.
-    const above = [];
-    let found;
-    for (let link = top === undefined ? undefined : top.below; link !== undefined; link = link.below) {
-      if (link.context === context) {
-        found = link;
-        break;
-      }
-    }
+    const found = top === undefined ? undefined : findEntry(top.below, context);
     if (found === undefined) {
       assert.ok(false, "context not currently entered; can't exit. \n" + util.inspect(this) + '\n' + util.inspect(context));
     }
-    for (let link = top; link !== found; link = link.below) above.push(link);
-    let rebuilt = found.below;
-    for (let i = above.length - 1; i >= 0; i--) {
-      const copy = new Link(above[i].context, rebuilt);
-      copy.frame = above[i].frame;
-      rebuilt = copy;
-    }
-    this.#enterLink(rebuilt);
+    this.#enterLink(withoutEntry(top, found, relink));
   }
 
   bindEmitter(emitter) {

@@ -4,10 +4,11 @@
 //
 // - The active domain lives in one slot of the engine's frames, so timers, I/O callbacks, ticks
 //   and promise handlers started in a domain run in it, with no hook of our own: the engine
-//   already carries the frame. The slot holds an Entry `{ domain, stack }`: the active domain
-//   and the domains entered in the synchronous execution that created the entry (enter/exit
-//   semantics). An async continuation starts with only its own domain entered, as under
-//   node:domain, whose `before` hook pushes one domain onto an empty stack.
+//   already carries the frame. The slot holds an Entry: the active domain on top of the stack of
+//   domains entered in the synchronous execution that created the entry (enter/exit semantics;
+//   the stack is made of ../shared/entered-stack.js entries). An async continuation starts with
+//   only its own domain entered, as under node:domain, whose `before` hook pushes one domain onto
+//   an empty stack.
 // - Errors: a router on the engine's failure context (its one `process.emit` wrapper) sees every
 //   real 'uncaughtException' before its listeners and routes it to the domain that was active
 //   where it was thrown when a domain on that stack listens for 'error'. Anything else gets
@@ -31,6 +32,7 @@ const EventEmitter = require('node:events');
 const { engine: getEngine } = require('../engine');
 const { describeType } = require('../shared/describe');
 const { perThread } = require('../shared/per-thread');
+const { EnteredEntry, findEntry, someEntered } = require('../shared/entered-stack');
 
 const RUNTIME_KEY = Symbol.for('native-execution-context.domain@1');
 
@@ -39,15 +41,20 @@ function createRuntime() {
   const slot = engine.allocateSlot();
   const ReflectApply = Reflect.apply;
   const ObjectDefineProperty = Object.defineProperty;
-  const EMPTY = Object.freeze([]);
   const kTimerCallback = Symbol('native-execution-context.domain.timerCallback');
+  // The escape record's detail for a throw where no domain was entered (undefined there would
+  // let an outer domain callback give its own stack instead).
+  const NOTHING_ENTERED = Symbol('native-execution-context.domain.nothingEntered');
 
-  // What the slot holds: the active domain and the stack of entered domains (its top).
-  class Entry {
-    constructor(stack) {
-      this.domain = stack[stack.length - 1];
-      this.stack = stack;
-      this.single = stack.length === 1 ? stack : undefined;
+  // A stack of entered domains is its top entry (`value` the active domain, `below` the domains
+  // entered before it), undefined when none is. What the slot holds is an Entry: a new one for
+  // each enter and run, even of a stack that exists already, because liveEntry tells them apart
+  // by identity.
+  class Entry extends EnteredEntry {
+    constructor(top) {
+      super(top.value, top.below);
+      // The stack a continuation of this entry sees: its own domain alone.
+      this.single = top.below === undefined ? this : undefined;
     }
   }
 
@@ -59,21 +66,18 @@ function createRuntime() {
 
   function currentStack() {
     const entry = engine.valueAt(slot);
-    if (entry === undefined) return EMPTY;
-    if (entry === liveEntry) return entry.stack;
-    if (entry.single === undefined) entry.single = Object.freeze([entry.domain]);
+    if (entry === undefined || entry === liveEntry) return entry;
+    if (entry.single === undefined) entry.single = new EnteredEntry(entry.value, undefined);
     return entry.single;
   }
 
   function pushed(stack, domain) {
-    const next = stack.slice();
-    next.push(domain);
-    return Object.freeze(next);
+    return new EnteredEntry(domain, stack);
   }
 
   // Makes `stack` the entered domains for the rest of this execution (enter/exit).
   function enterStack(stack) {
-    const entry = stack.length === 0 ? undefined : new Entry(stack);
+    const entry = stack === undefined ? undefined : new Entry(stack);
     engine.enter(entry === undefined ? engine.deriveWithout(slot) : engine.derive(slot, entry));
     liveEntry = entry;
   }
@@ -82,7 +86,7 @@ function createRuntime() {
   // throw. A throw is recorded on its way out (never caught and rethrown: Node must still report
   // the place it was thrown) so that it can be routed if it ends up uncaught.
   function runInStack(stack, fn, thisArg, args) {
-    const entry = stack.length === 0 ? undefined : new Entry(stack);
+    const entry = stack === undefined ? undefined : new Entry(stack);
     const frame = entry === undefined ? engine.deriveWithout(slot) : engine.derivePinned(slot, entry);
     const previousLive = liveEntry;
     liveEntry = entry;
@@ -106,7 +110,10 @@ function createRuntime() {
       returned = true;
       return result;
     } finally {
-      if (!returned) engine.failure.noteEscape(engine.current(), currentStack());
+      if (!returned) {
+        const stack = currentStack();
+        engine.failure.noteEscape(engine.current(), stack === undefined ? NOTHING_ENTERED : stack);
+      }
     }
   }
 
@@ -148,9 +155,9 @@ function createRuntime() {
   // The stack without the domains on top equal to `domain`: a domain's error handler never runs
   // inside that domain (an error it throws must not come back to it).
   function below(stack, domain) {
-    let length = stack.length;
-    while (length > 0 && stack[length - 1] === domain) length -= 1;
-    return length === stack.length ? stack : Object.freeze(stack.slice(0, length));
+    let rest = stack;
+    while (rest !== undefined && rest.value === domain) rest = rest.below;
+    return rest;
   }
 
   // node:domain's _errorHandler: `domain` is the top of `stack`; its 'error' listeners run in
@@ -163,14 +170,14 @@ function createRuntime() {
       decorate(error, { domainThrown: true });
     }
     const rest = below(stack, domain);
-    if (rest.length === 0) {
+    if (rest === undefined) {
       if (!hasErrorListener(domain)) return false;
       return emitErrorIn(frame, rest, domain, error);
     }
     try {
       return emitErrorIn(frame, rest, domain, error);
     } catch (error2) {
-      return handleError(rest[rest.length - 1], rest, error2, frame);
+      return handleError(rest.value, rest, error2, frame);
     }
   }
 
@@ -179,13 +186,15 @@ function createRuntime() {
   }
 
   // An uncaught exception (a router of the engine's failure context): routed when a domain
-  // entered where it was thrown listens for 'error'. `frame` is where it was thrown; `stack`,
+  // entered where it was thrown listens for 'error'. `frame` is where it was thrown; `detail`,
   // when a domain callback was on the way out, the domains entered there.
-  function routeUncaught(error, frame, stack) {
-    if (stack === undefined) stack = engine.runIn(frame, currentStack);
-    if (!stack.some(hasErrorListener)) return false;
+  function routeUncaught(error, frame, detail) {
+    let stack;
+    if (detail === undefined) stack = engine.runIn(frame, currentStack);
+    else if (detail !== NOTHING_ENTERED) stack = detail;
+    if (!someEntered(stack, hasErrorListener)) return false;
     try {
-      return handleError(stack[stack.length - 1], stack, error, frame);
+      return handleError(stack.value, stack, error, frame);
     } finally {
       // Node ends the failing tick here: nothing stays entered.
       engine.failure.clearEscape();
@@ -213,7 +222,7 @@ function createRuntime() {
     const callback = this[kTimerCallback];
     const domain = this.domain;
     if (!isDomain(domain)) return ReflectApply(callback, this, args);
-    return runInStack(Object.freeze([domain]), callback, this, args);
+    return runInStack(new EnteredEntry(domain, undefined), callback, this, args);
   }
 
   function bindTimer(timer) {
@@ -239,7 +248,7 @@ function createRuntime() {
     // Implicit binding: emitters (not domains) created while a domain is active belong to it.
     EventEmitter.init = function init(opts) {
       const entry = engine.valueAt(slot);
-      if (entry !== undefined && !(this instanceof Domain)) defineDomain(this, entry.domain);
+      if (entry !== undefined && !(this instanceof Domain)) defineDomain(this, entry.value);
       return ReflectApply(originalInit, this, arguments);
     };
 
@@ -260,7 +269,7 @@ function createRuntime() {
       }
       // The domain's handler runs without the active domain (and its duplicates) entered.
       const stack = currentStack();
-      runInStack(below(stack, stack[stack.length - 1]), domain.emit, domain, ['error', error]);
+      runInStack(stack === undefined ? undefined : below(stack, stack.value), domain.emit, domain, ['error', error]);
       return false;
     };
 
@@ -286,10 +295,9 @@ function createRuntime() {
 
     /** Exits this domain and every domain entered after it; does nothing if it is not on the stack. */
     exit() {
-      const stack = currentStack();
-      const index = stack.lastIndexOf(this);
-      if (index === -1) return;
-      enterStack(Object.freeze(stack.slice(0, index)));
+      const entered = findEntry(currentStack(), this);
+      if (entered === undefined) return;
+      enterStack(entered.below);
     }
 
     /** Explicitly binds an emitter or a timer to this domain (removing it from its previous one). */
@@ -365,7 +373,7 @@ function createRuntime() {
     /** The active domain here (in this synchronous execution or continuation), or null. */
     get active() {
       const entry = engine.valueAt(slot);
-      return entry === undefined ? null : entry.domain;
+      return entry === undefined ? null : entry.value;
     },
   });
 }
