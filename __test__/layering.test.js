@@ -20,7 +20,7 @@ const FLOORS = {
   native: 0,
 };
 const INTEGRATIONS = ['express', 'koa', 'fastify', 'monitor', 'frameworks'];
-const FACES = ['execution-context', 'cls', 'als', 'async-context', 'scoped', 'domain'];
+const FACES = ['execution-context', 'cls', 'als', 'async-context', 'scoped', 'domain', 'otel'];
 
 // { floor, unit } of a file: unit is the top folder under lib/ (one face, the engine, ...).
 function placeOf(file) {
