@@ -10,6 +10,8 @@
 //   npm run bench -- --only ops            ns per operation (bench/ops.js); also rewrites the
 //                                          table in lib/engine/propagation.js (see writeOpsTable)
 //   npm run bench -- --only cold           the first 10,000 requests of a fresh process
+//   npm run bench -- --only otel           Express with OpenTelemetry: our ContextManager against
+//                                          AsyncLocalStorageContextManager beside another library
 //   npm run bench -- --callgrind           instruction counts (valgrind), stable under load
 
 const { execFileSync, spawn } = require('node:child_process');
@@ -112,6 +114,21 @@ const suites = {
       `${cfg.rounds} interleaved round(s).`,
     config: () => ({ rounds: quick ? 1 : 5, seconds: quick ? 2 : 5 }),
     run: (node, cfg) => runExpress(node, cfg),
+  },
+
+  otel: {
+    title: 'OpenTelemetry',
+    describe: (cfg) =>
+      'Express app (bench/workload-otel.js) with OpenTelemetry\'s API, a request-context middleware (a request id) and ' +
+      'a middleware that starts a span (BasicTracerProvider, no exporter) and makes it the active context for the rest ' +
+      'of the request; the handler reads the active span\'s trace id and the request context after 3 async hops and ' +
+      'answers JSON. native-execution-context: its /otel NativeContextManager and its /express middleware, one frame ' +
+      'per request for both. The others pair OpenTelemetry\'s AsyncLocalStorageContextManager ' +
+      '(@opentelemetry/context-async-hooks) with node-execution-context or a plain AsyncLocalStorage behind a ' +
+      'hand-written middleware doing what /express does: two engines. Load: autocannon in a separate process, ' +
+      `50 connections, ${cfg.seconds} s per sample after an untimed second of load, ${cfg.rounds} interleaved round(s).`,
+    config: () => ({ rounds: quick ? 1 : 5, seconds: quick ? 2 : 5 }),
+    run: (node, cfg) => runOtel(node, cfg),
   },
 
   stores: {
@@ -289,9 +306,9 @@ function storesTable(rows) {
   return lines.join('\n');
 }
 
-function measureExpress(node, name, seconds) {
+function measureExpress(node, name, seconds, workload = 'workload-express.js') {
   return new Promise((resolve, reject) => {
-    const server = spawn(node, [path.join(__dirname, 'workload-express.js'), name], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const server = spawn(node, [path.join(__dirname, workload), name], { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     server.stdout.on('data', (chunk) => {
       out += chunk;
@@ -346,6 +363,22 @@ async function runExpress(node, cfg) {
   const rows = names.map((name) => ({ name, value: median(samples[name].values), wrong: samples[name].wrong }));
   const table = ratioTable(rows, OURS, 'requests/s', ['no tracking']).replace('no tracking *(floor)*', 'no context at all *(floor)*');
   return { rows, table };
+}
+
+async function runOtel(node, cfg) {
+  const { pairingNames } = require('./workload-otel');
+  const samples = Object.fromEntries(pairingNames.map((name) => [name, { values: [], wrong: 0 }]));
+  for (let round = 1; round <= cfg.rounds; round++) {
+    for (let i = 0; i < pairingNames.length; i++) {
+      const name = pairingNames[(i + round) % pairingNames.length];
+      const { value, wrong } = await measureExpress(node, name, cfg.seconds, 'workload-otel.js');
+      samples[name].values.push(value);
+      samples[name].wrong += wrong;
+    }
+    process.stderr.write(`  otel: round ${round}/${cfg.rounds}\n`);
+  }
+  const rows = pairingNames.map((name) => ({ name, value: median(samples[name].values), wrong: samples[name].wrong }));
+  return { rows, table: ratioTable(rows, OURS, 'requests/s', []) };
 }
 
 // Instructions per request, from instruction counts of runs with 0, 4,000 and 12,000 requests
