@@ -206,7 +206,7 @@ const suites = {
       'process start (`performance.now()`: Node\'s own start-up too, the same for everyone). "require()" is the ' +
       'load alone; "CPU" is the process\'s CPU time (all threads: JIT compilers, GC) from require to the last request. ' +
       `${cfg.rounds} interleaved rounds, medians. Target: native-execution-context at least 0.95x AsyncLocalStorage.`,
-    config: () => ({ rounds: quick ? 3 : 11, requests: 10000 }),
+    config: () => ({ rounds: quick ? 3 : 15, requests: 10000 }),
     run(node, cfg) {
       const names = [OURS, 'AsyncLocalStorage', 'node-execution-context 3.1.0', 'no tracking'];
       const samples = Object.fromEntries(names.map((name) => [name, { rps: [], rpsFromStart: [], requireMs: [], cpuMs: [], wrong: 0 }]));
