@@ -153,6 +153,9 @@ test('install from packed tarballs into a fresh Express app, then serve from Com
     const main = await pack(ROOT, packs);
     assert.ok(main.files.includes('scripts/install.js') && main.files.includes('binding.js') && main.files.includes('bin/cli.js'));
     assert.deepEqual(main.files.filter((file) => file.endsWith('.node')), [], 'the main tarball carries no binary');
+    // The stub folders that resolvers ignoring "exports" (Jest < 28, TypeScript's node10) go through.
+    const stubs = Object.keys(require('../package.json').exports).filter((subpath) => subpath.startsWith('./') && subpath !== './package.json');
+    assert.deepEqual(stubs.map((subpath) => `${subpath.slice(2)}/package.json`).filter((file) => !main.files.includes(file)), [], 'every subpath\'s stub folder is packed');
 
     // The platform package, with the binary built here.
     const platformCopy = path.join(work, `platform-${abi}`);

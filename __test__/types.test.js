@@ -37,6 +37,9 @@ async function compile(fixtures, compilerOptions = {}) {
     link(ROOT, path.join(dir, 'node_modules', 'native-execution-context'));
     link(path.join(ROOT, 'node_modules', '@types'), path.join(dir, 'node_modules', '@types'));
     link(path.join(ROOT, 'node_modules', 'fastify'), path.join(dir, 'node_modules', 'fastify'));
+    for (const peer of Object.keys(pkg.peerDependencies || {})) {
+      if (fs.existsSync(path.join(ROOT, 'node_modules', peer))) link(path.join(ROOT, 'node_modules', peer), path.join(dir, 'node_modules', peer));
+    }
     fs.writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: 'types-check', private: true }));
     for (const file of files) fs.writeFileSync(path.join(dir, file), sources[file]);
     fs.writeFileSync(
@@ -114,9 +117,35 @@ const invalidRun = compile(
   },
   { skipLibCheck: false },
 );
+// TypeScript's default resolution for `module: commonjs` (node10, "classic" node resolution)
+// ignores the exports map: each subpath's typings are found through its stub folder
+// (`cls/package.json` "types"). One import and one typed use per subpath of the exports map
+// whose typings exist (a subpath without a use of its own is imported whole).
+const CLASSIC_USES = {
+  '.': ["import Context from 'native-execution-context';", "const root: string = Context.run(() => Context.get<{ id: string }>().id, { id: 'r-1' });"],
+  './cls': ["import { createNamespace } from 'native-execution-context/cls';", "const cls: number = createNamespace('classic').runAndReturn(() => 1);"],
+  './als': ["import { AsyncLocalStorage } from 'native-execution-context/als';", "const als: string | undefined = new AsyncLocalStorage<string>().getStore();"],
+  './async-context': ["import { Variable } from 'native-execution-context/async-context';", "const variable: string | undefined = new Variable<string>().get();"],
+  './scoped': ["import { AsyncContext } from 'native-execution-context/scoped';", "const scoped: number | undefined = new AsyncContext().store.get<number>('n');"],
+  './domain': ["import { create, Domain } from 'native-execution-context/domain';", 'const domain: Domain = create();'],
+  './express': ["import { contextMiddleware as expressMiddleware } from 'native-execution-context/express';", 'const express: Function = expressMiddleware();'],
+  './koa': ["import { contextMiddleware as koaMiddleware } from 'native-execution-context/koa';", 'const koa: Function = koaMiddleware();'],
+  './fastify': ["import { contextPlugin } from 'native-execution-context/fastify';", 'const fastify: Function = contextPlugin;'],
+  './monitor': ["import { formatDuration } from 'native-execution-context/monitor';", 'const monitor: string = formatDuration(1500);'],
+};
+const classicSubpaths = Object.keys(pkg.exports).filter((subpath) => pkg.exports[subpath].types && fs.existsSync(path.join(ROOT, pkg.exports[subpath].types)));
+const classicLines = classicSubpaths.map((subpath, index) => {
+  if (CLASSIC_USES[subpath]) return CLASSIC_USES[subpath];
+  const name = `${pkg.name}/${subpath.slice(2)}`;
+  return [`import * as face${index} from '${name}';`, `const use${index}: object = face${index};`];
+});
+const classicSource = [...classicLines.map(([line]) => line), '', ...classicLines.map(([, line]) => line), ''].join('\n');
+const classicRun = compile({ 'classic-resolution.ts': classicSource }, { module: 'commonjs', moduleResolution: undefined, skipLibCheck: true });
+
 // Keep an early rejection from being reported as unhandled before a test awaits it.
 validRun.catch(() => {});
 invalidRun.catch(() => {});
+classicRun.catch(() => {});
 
 function diagnosticsOf(result, files) {
   return result.diagnostics.filter((d) => files.includes(d.file));
@@ -180,4 +209,11 @@ test('misuse fails to compile, with the expected error on each marked line and n
     const diagnostic = diagnostics.find((d) => d.line === line);
     assert.ok(diagnostic.message.includes(fragment), `line ${line}: "${diagnostic.message}" should mention "${fragment}"`);
   }
+});
+
+test('every subpath typechecks under `--module commonjs` with its default resolution (node10: no exports map)', async () => {
+  assert.deepEqual(Object.keys(CLASSIC_USES).filter((subpath) => !classicSubpaths.includes(subpath)), [], 'every use is of a subpath with typings');
+  const result = await classicRun;
+  assert.deepEqual(result.diagnostics.map((d) => `${d.file}(${d.line}) ${d.code}: ${d.message}`), [], `${classicSource}\n${result.output}`);
+  assert.equal(result.code, 0, result.output);
 });

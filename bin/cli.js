@@ -8,8 +8,8 @@
 // prints the live contexts to stderr every interval and when the script exits. Node flags for the
 // script go in NODE_OPTIONS. The CLI exits like the script (same code, or the same signal).
 
-const { spawn } = require('node:child_process');
-const path = require('node:path');
+const { spawn } = require('child_process');
+const path = require('path');
 
 const USAGE = `Usage: native-execution-context monitor [options] <script> [script arguments...]
 

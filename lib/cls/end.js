@@ -3,7 +3,7 @@
 // started under it has finished, as reported by the engine's native context tree (`watch`).
 // Listeners are added with the on/once/off methods every context inherits from BASE.
 
-const util = require('node:util');
+const util = require('util');
 const { engine: getEngine } = require('../engine');
 const { rethrowLater } = require('../shared/rethrow');
 

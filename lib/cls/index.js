@@ -17,8 +17,8 @@
 //   emitter-binding.js  bindEmitter's patch of an emitter's listener methods
 //   errors.js           errors decorated with their context (ERROR_SYMBOL)
 
-const assert = require('node:assert');
-const util = require('node:util');
+const assert = require('assert');
+const util = require('util');
 const { Namespace, RELEASE_KEY } = require('./namespace');
 const { namespaces, exposeOnProcess } = require('./registry');
 const { ERROR_SYMBOL, isObject } = require('./errors');

@@ -3,9 +3,9 @@
 // a Link: the active context (`value`) plus the link that was active below it (the per-execution
 // stack that enter/exit walk, shared/entered-stack.js). Frames carry the links across async hops.
 
-const assert = require('node:assert');
-const util = require('node:util');
-const { executionAsyncId } = require('node:async_hooks');
+const assert = require('assert');
+const util = require('util');
+const { executionAsyncId } = require('async_hooks');
 const { engine: getEngine } = require('../engine');
 const { BASE, NAMESPACE_STATE, lookup } = require('./end');
 const { bindEmitter } = require('./emitter-binding');

@@ -28,7 +28,7 @@
 // One runtime per thread, shared by every copy of this package (kept on globalThis under a
 // registered symbol), so two copies never patch twice and their domains are one class.
 
-const EventEmitter = require('node:events');
+const EventEmitter = require('events');
 const { engine: getEngine } = require('../engine');
 const { describeType } = require('../shared/describe');
 const { perThread } = require('../shared/per-thread');

@@ -4,7 +4,7 @@
 // GC and halve promise throughput. Cleanup comes from `promiseResolve`, `after` on one-shot
 // resources, and the garbage collection of frames.
 
-const { createHook } = require('node:async_hooks');
+const { createHook } = require('async_hooks');
 
 // Resources whose callback runs once: `after` means they are finished.
 const ONE_SHOT_TYPES = new Set([

@@ -3,7 +3,7 @@
 // module that loads the native core. Off by default; on while monitoring is configured or a
 // frame is watched (a /cls context's 'end'); while off, the propagation path never comes here.
 
-const { executionAsyncId } = require('node:async_hooks');
+const { executionAsyncId } = require('async_hooks');
 const native = require('./native');
 const { EventLog } = require('./event-log');
 const { readSlot } = require('./frame');

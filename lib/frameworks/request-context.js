@@ -4,7 +4,7 @@
 // `require('native-execution-context')` returns), so `Context.get()` works anywhere below the
 // middleware with no `req` in sight.
 
-const { randomUUID } = require('node:crypto');
+const { randomUUID } = require('crypto');
 const { sharedInstance } = require('../execution-context/shared');
 const { describe } = require('../shared/describe');
 

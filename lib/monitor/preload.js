@@ -7,8 +7,8 @@
 //   NATIVE_EXECUTION_CONTEXT_MONITOR_STUCK      age in ms from which a context is `stuck?` (5000)
 // Only the main thread reports: worker threads have instances of their own.
 
-const fs = require('node:fs');
-const { isMainThread } = require('node:worker_threads');
+const fs = require('fs');
+const { isMainThread } = require('worker_threads');
 
 function milliseconds(name, fallback) {
   const raw = process.env[name];

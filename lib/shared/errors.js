@@ -3,7 +3,7 @@
 // and Node's message shape ('The "fn" argument must be of type function. Received type number (5)'),
 // so code that matches on Node's errors keeps working.
 
-const { inspect } = require('node:util');
+const { inspect } = require('util');
 
 function truncate(text) {
   return text.length > 28 ? `${text.slice(0, 25)}...` : text;

@@ -3,7 +3,7 @@
 // AsyncLocalStorage carries our frame, and V8 carries it across awaits with no hook at all.
 // On Node 20/22 without the flag, AsyncLocalStorage installs its own hook: use `resource` there.
 
-const { AsyncLocalStorage } = require('node:async_hooks');
+const { AsyncLocalStorage } = require('async_hooks');
 
 const ReflectApply = Reflect.apply;
 

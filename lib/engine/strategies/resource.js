@@ -3,7 +3,7 @@
 // AsyncLocalStorage works) and reading it back from `executionAsyncResource()`. Nothing needs
 // freeing: a frame lives exactly as long as some resource or running code references it.
 
-const { executionAsyncId, executionAsyncResource } = require('node:async_hooks');
+const { executionAsyncId, executionAsyncResource } = require('async_hooks');
 
 const kFrame = Symbol('native-execution-context.frame');
 // On a promise settled in another frame than the one that created it: a WeakRef to the settling
@@ -76,7 +76,7 @@ function createResourceStrategy() {
     recordSettlements(enabled) {
       if (enabled && stopRecordingSettlements === null) {
         // node:v8 loads lazily: it took ~7 ms of a ~30 ms cold require on Node 20.
-        stopRecordingSettlements = require('node:v8').promiseHooks.onSettled(recordSettlement);
+        stopRecordingSettlements = require('v8').promiseHooks.onSettled(recordSettlement);
       } else if (!enabled && stopRecordingSettlements !== null) {
         stopRecordingSettlements();
         stopRecordingSettlements = null;
