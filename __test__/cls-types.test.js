@@ -41,7 +41,7 @@ function declaredMembers(body) {
 
 test('the package declares these typings for the ./cls subpath', () => {
   const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
-  assert.deepEqual(pkg.exports['./cls'], { types: './lib/cls/index.d.ts', default: './lib/cls/index.js' });
+  assert.deepEqual(pkg.exports['./cls'], { types: './lib/cls/index.d.ts', import: './lib/cls/index.mjs', default: './lib/cls/index.js' });
 });
 
 test('every runtime export is declared, with the right kind', () => {
