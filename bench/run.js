@@ -479,22 +479,33 @@ function mergeSections(previous, header, fresh) {
 }
 
 // The compact ops table: one column pair (ours, AsyncLocalStorage) per Node, in ns per operation.
-function compactOpsTable(results, cfg, stamp) {
+// Lines stay within 96 characters (a '// ' prefix in propagation.js keeps them under 100).
+function compactOpsTable(results, cfg, command, date, measuredAt) {
   const { OPS } = require('./ops');
   const strategyShort = { resource: 'resource', 'async-context-frame': 'acf' };
   const labelWidth = Math.max(...OPS.map((op) => op.short.length)) + 2;
+  const groupWidth = 18;
   const cell = (text) => String(text).padStart(7);
-  const lines = [
-    `ns per operation (lower is better), median of ${cfg.rounds} rounds x ${cfg.samples} samples; ALS: Node's`,
-    'AsyncLocalStorage; chain: overrides on the frame (MAX_OVERRIDES 8, then flat); bench/ops.js',
-    stamp,
-    ' '.repeat(labelWidth) + results.map((r) => `Node ${r.version.replace(/^v/, '')} (${strategyShort[r.suites.ops.strategy] ?? r.suites.ops.strategy})`.padEnd(22)).join('').trimEnd(),
-    'operation'.padEnd(labelWidth) + results.map(() => `${cell('ours')}${cell('ALS')}`.padEnd(22)).join('').trimEnd(),
-  ];
+  const words = [
+    `ns per operation (lower is better), median of ${cfg.rounds} rounds x ${cfg.samples} samples, bench/ops.js;`,
+    "ALS: Node's AsyncLocalStorage; chain: overrides on the frame (MAX_OVERRIDES 8, then flat);",
+    `\`${command}\` on ${date} at ${measuredAt}.`,
+  ].join(' ').split(' ');
+  const lines = [''];
+  for (const word of words) {
+    const last = lines.length - 1;
+    if (lines[last] !== '' && lines[last].length + 1 + word.length > 96) lines.push(word);
+    else lines[last] = lines[last] === '' ? word : `${lines[last]} ${word}`;
+  }
+  const group = (r) => `${r.version.replace(/^v/, '')} ${strategyShort[r.suites.ops.strategy] ?? r.suites.ops.strategy}`;
+  lines.push(
+    ' '.repeat(labelWidth) + results.map((r) => group(r).padStart(14).padEnd(groupWidth)).join('').trimEnd(),
+    'operation'.padEnd(labelWidth) + results.map(() => `${cell('ours')}${cell('ALS')}`.padEnd(groupWidth)).join('').trimEnd(),
+  );
   for (const op of OPS) {
     const cells = results.map((r) => {
       const row = r.suites.ops.rows.find((x) => x.name === op.name);
-      return `${cell(Math.round(row.ours))}${cell(Math.round(row.als))}`.padEnd(22);
+      return `${cell(Math.round(row.ours))}${cell(Math.round(row.als))}`.padEnd(groupWidth);
     });
     lines.push(`${op.short.padEnd(labelWidth)}${cells.join('').trimEnd()}`);
   }
@@ -570,8 +581,7 @@ async function main() {
     fs.writeFileSync(path.join(__dirname, 'chart.svg'), barChart({ title: 'Promise-heavy workload: requests/s (higher is better)', groups, highlight: OURS }));
   }
   if (selected.includes('ops')) {
-    const stamp = `(${command}, ${date}, ${measuredAt})`;
-    const lines = compactOpsTable(results, results[0].suites.ops.cfg, stamp);
+    const lines = compactOpsTable(results, results[0].suites.ops.cfg, command, date, measuredAt);
     const written = writeOpsTable(lines, quick ? path.dirname(outFile) : __dirname);
     process.stderr.write(`ops table written to ${written.join(' and ')}\n`);
   }
