@@ -31,6 +31,14 @@ impl ExecutionMap {
     self.entries.get(&async_id)
   }
 
+  pub fn retain(&mut self, mut keep: impl FnMut(&Entry) -> bool) {
+    self.entries.retain(|_, entry| keep(entry));
+  }
+
+  pub fn iter(&self) -> impl Iterator<Item = (&u64, &Entry)> {
+    self.entries.iter()
+  }
+
   pub fn len(&self) -> usize {
     self.entries.len()
   }

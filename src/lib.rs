@@ -71,7 +71,10 @@ pub fn drain(tracker: u32, log: Float64ArraySlice, count: u32) -> Result<Vec<f64
 /// Live contexts and resources, for one owner's slot or (when `slot` is absent) all of them.
 #[napi(catch_unwind)]
 pub fn monitor(tracker: u32, slot: Option<u32>) -> Result<NativeMonitorReport> {
-  thread_state::with(tracker, |tracker| monitor::report(tracker, slot))
+  thread_state::with(tracker, |tracker| {
+    tracker.sweep_orphans();
+    monitor::report(tracker, slot)
+  })
 }
 
 #[napi(object)]
@@ -86,11 +89,14 @@ pub struct TrackerStats {
 #[napi(catch_unwind)]
 pub fn tracker_stats(tracker: u32) -> Result<TrackerStats> {
   let trackers = thread_state::count();
-  thread_state::with(tracker, |tracker| TrackerStats {
-    trackers,
-    map_size: u32::try_from(tracker.map.len()).unwrap_or(u32::MAX),
-    contexts: u32::try_from(tracker.tree.len()).unwrap_or(u32::MAX),
-    events_applied: tracker.events_applied as f64,
+  thread_state::with(tracker, |tracker| {
+    tracker.sweep_orphans();
+    TrackerStats {
+      trackers,
+      map_size: u32::try_from(tracker.map.len()).unwrap_or(u32::MAX),
+      contexts: u32::try_from(tracker.tree.len()).unwrap_or(u32::MAX),
+      events_applied: tracker.events_applied as f64,
+    }
   })
 }
 

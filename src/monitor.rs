@@ -2,6 +2,7 @@
 
 use napi_derive::napi;
 
+use crate::id_map::IdMap;
 use crate::tracker::Tracker;
 
 #[napi(object)]
@@ -33,20 +34,23 @@ pub struct NativeMonitorReport {
 }
 
 /// Builds the report, for one slot (an ExecutionContext instance's slot) or for all of them.
+/// The tracker's orphans must have been swept (`Tracker::sweep_orphans`).
 pub fn report(tracker: &Tracker, slot: Option<u32>) -> NativeMonitorReport {
+  // Nodes count their resources; the resources themselves are found by one pass over the map.
+  let mut by_frame: IdMap<Vec<NativeMonitorChild>> = IdMap::default();
+  for (&async_id, entry) in tracker.map.iter() {
+    by_frame.entry(entry.frame).or_default().push(NativeMonitorChild {
+      async_id: async_id as f64,
+      type_code: entry.type_code,
+      created: entry.created,
+    });
+  }
   let mut entries: Vec<NativeMonitorEntry> = tracker
     .tree
     .iter()
     .filter(|(_, node)| slot.is_none_or(|slot| node.slot == slot))
     .map(|(&frame, node)| {
-      let mut children: Vec<NativeMonitorChild> = node
-        .live
-        .iter()
-        .filter_map(|&async_id| {
-          let entry = tracker.map.get(async_id)?;
-          Some(NativeMonitorChild { async_id: async_id as f64, type_code: entry.type_code, created: entry.created })
-        })
-        .collect();
+      let mut children = by_frame.remove(&frame).unwrap_or_default();
       children.sort_by(|a, b| a.async_id.total_cmp(&b.async_id));
       NativeMonitorEntry {
         frame: frame as f64,

@@ -1,15 +1,24 @@
-//! One environment's native tracker: applies the bridge's events to the execution map and the
-//! context tree, keeping the two consistent (every live map entry is in its node's live set).
+//! One environment's native tracker: applies the event log's records to the execution map and
+//! the context tree, keeping the two consistent (each node's live count is the number of map
+//! entries under it, once the orphans of collected frames are swept).
 
 use crate::context_tree::ContextTree;
 use crate::event_log::{self, Event};
 use crate::execution_map::{Entry, ExecutionMap};
+use crate::id_map::IdSet;
+
+/// Orphans are swept when at least this many wait (and at least a quarter of the map): a sweep
+/// walks the whole map, so it must stay rare next to the events that fill it.
+const SWEEP_AT_LEAST: usize = 1024;
 
 #[derive(Default)]
 pub struct Tracker {
   pub map: ExecutionMap,
   pub tree: ContextTree,
   pub events_applied: u64,
+  /// Collected frames whose resources may still sit in the map (never settled: abandoned).
+  orphaned_frames: IdSet,
+  orphans: usize,
 }
 
 impl Tracker {
@@ -30,9 +39,12 @@ impl Tracker {
       Event::Init { frame: 0, .. } => {}
       Event::Init { async_id, frame, type_code, one_shot, time } => {
         if let Some(stale) = self.map.insert(async_id, Entry { frame, type_code, one_shot, created: time }) {
-          self.tree.remove_live(stale.frame, async_id);
+          self.tree.remove_live(stale.frame);
         }
-        self.tree.add_live(frame, async_id, time);
+        if !self.tree.add_live(frame, time) {
+          self.orphaned_frames.insert(frame);
+          self.orphans += 1;
+        }
       }
       Event::Settled { async_id } => self.end(async_id),
       Event::After { async_id } => {
@@ -42,8 +54,13 @@ impl Tracker {
       }
       Event::FrameRelease { frame } => self.tree.release(frame),
       Event::FrameCollected { frame } => {
-        for async_id in self.tree.collect(frame) {
-          self.map.remove(async_id);
+        let orphans = self.tree.collect(frame) as usize;
+        if orphans > 0 {
+          self.orphaned_frames.insert(frame);
+          self.orphans += orphans;
+          if self.orphans >= SWEEP_AT_LEAST.max(self.map.len() / 4) {
+            self.sweep_orphans();
+          }
         }
       }
       Event::FrameWatch { frame } => self.tree.watch(frame),
@@ -52,8 +69,19 @@ impl Tracker {
 
   fn end(&mut self, async_id: u64) {
     if let Some(entry) = self.map.remove(async_id) {
-      self.tree.remove_live(entry.frame, async_id);
+      self.tree.remove_live(entry.frame);
     }
+  }
+
+  /// Drops the map entries of collected frames. Before every report and stats call, so that
+  /// they never show an orphan; otherwise amortised (see SWEEP_AT_LEAST).
+  pub fn sweep_orphans(&mut self) {
+    if self.orphaned_frames.is_empty() {
+      return;
+    }
+    let orphaned = std::mem::take(&mut self.orphaned_frames);
+    self.map.retain(|entry| !orphaned.contains(&entry.frame));
+    self.orphans = 0;
   }
 }
 
@@ -85,7 +113,27 @@ mod tests {
     tracker.apply(Event::FrameRelease { frame: 4 });
     assert_eq!(tracker.map.len(), 100);
     tracker.apply(Event::FrameCollected { frame: 4 });
-    assert_eq!(tracker.map.len(), 0);
     assert_eq!(tracker.tree.len(), 0);
+    // Orphans leave the map at the next sweep (every report and stats call runs one first).
+    tracker.sweep_orphans();
+    assert_eq!(tracker.map.len(), 0);
+    // A late settle of an orphan is harmless.
+    tracker.apply(Event::Settled { async_id: 150 });
+    assert_eq!(tracker.map.len(), 0);
+  }
+
+  #[test]
+  fn orphans_are_swept_without_a_report_once_enough_wait() {
+    let mut tracker = Tracker::default();
+    for frame in 1..=3u64 {
+      tracker.apply(Event::FrameOpen { frame, parent: 0, slot: 0, async_id: 1, pinned: false, time: 0.0 });
+      for i in 0..600 {
+        tracker.apply(Event::Init { async_id: frame * 1000 + i, frame, type_code: 0, one_shot: false, time: 0.0 });
+      }
+    }
+    tracker.apply(Event::FrameCollected { frame: 1 });
+    assert_eq!(tracker.map.len(), 1800, "600 orphans wait: below the sweep threshold");
+    tracker.apply(Event::FrameCollected { frame: 2 });
+    assert_eq!(tracker.map.len(), 600, "1,200 orphans: swept");
   }
 }

@@ -4,7 +4,7 @@
 // GC and halve promise throughput. Cleanup comes from `promiseResolve`, `after` on one-shot
 // resources, and the garbage collection of frames.
 
-const { createHook } = require('async_hooks');
+const { createHook, executionAsyncId } = require('async_hooks');
 
 // Resources whose callback runs once: `after` means they are finished.
 const ONE_SHOT_TYPES = new Set([
@@ -22,7 +22,7 @@ class AsyncHook {
     this.log = null;
     this.tracking = false;
     this.nodeHook = null;
-    this.typeCodes = new Map();
+    this.typeInfos = new Map();
     this.typeNames = [];
     // Tracked timeouts, weakly: a cleared timeout never fires `after`, and without a `destroy`
     // hook the only sign is its `_destroyed` flag, checked by `sweepTimeouts`.
@@ -47,14 +47,16 @@ class AsyncHook {
     }
   }
 
-  typeCode(type) {
-    let code = this.typeCodes.get(type);
-    if (code === undefined) {
-      code = this.typeNames.length;
+  // What the log needs to know about a resource type: its code in reports and whether its
+  // callback runs once. Cached per type name (one Map lookup per new type, not per resource).
+  typeInfo(type) {
+    let info = this.typeInfos.get(type);
+    if (info === undefined) {
+      info = { code: this.typeNames.length, oneShot: ONE_SHOT_TYPES.has(type), timeout: type === 'Timeout', promise: type === 'PROMISE' };
       this.typeNames.push(type);
-      this.typeCodes.set(type, code);
+      this.typeInfos.set(type, info);
     }
-    return code;
+    return info;
   }
 
   trackTimeout(asyncId, timeout) {
@@ -101,14 +103,32 @@ class AsyncHook {
     const hook = this;
     const strategy = this.strategy;
     const log = this.log;
+    let lastType = '';
+    let lastInfo = null;
     return {
       init(asyncId, type, triggerAsyncId, resource) {
         const frame = strategy.propagate(resource);
-        if (frame !== undefined && frame.tracked && !(type === 'Timeout' && resource.hasRef() === false)) {
-          const oneShot = ONE_SHOT_TYPES.has(type) && !(type === 'Timeout' && resource._repeat);
-          log.init(asyncId, frame.id, hook.typeCode(type), oneShot, Date.now());
-          if (type === 'Timeout') hook.trackTimeout(asyncId, resource);
+        if (frame === undefined || !frame.tracked) return;
+        // Consecutive resources are mostly of one type (promises): a one-entry cache.
+        let info = lastInfo;
+        if (type !== lastType) {
+          info = hook.typeInfo(type);
+          lastType = type;
+          lastInfo = info;
         }
+        let oneShot = info.oneShot;
+        if (info.promise) {
+          // A promise made by `new Promise`, `Promise.resolve` or an async call (its trigger is
+          // the running code) never runs a callback under its own id; work waiting on it is a
+          // promise made by then/await, which is tracked. Skipping these halves promise records.
+          if (triggerAsyncId === executionAsyncId()) return;
+        } else if (info.timeout) {
+          // An unref'd timer is background work (see sweepTimeouts); an interval is not one-shot.
+          if (resource.hasRef() === false) return;
+          if (resource._repeat) oneShot = false;
+        }
+        log.init(asyncId, frame.id, info.code, oneShot, info.promise ? log.now : log.stamp());
+        if (info.timeout) hook.trackTimeout(asyncId, resource);
       },
       after(asyncId) {
         log.after(asyncId);

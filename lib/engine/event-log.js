@@ -16,15 +16,27 @@ class EventLog {
     this.onFinished = onFinished;
     this.onFailure = onFailure;
     this.failure = null;
+    // The last time read from the clock (ms since the epoch). Promises are stamped with it
+    // instead of a clock read each: Date.now() per promise was ~3% of a monitored promise-heavy
+    // loop. It is read again at every frame, every other resource and every drain, so a
+    // promise's time is late by at most the synchronous run of promise callbacks it was made in.
+    this.now = Date.now();
   }
 
-  frameOpen(frameId, parentId, owner, asyncId, pinned, time) {
+  // Reads the clock; records that need a precise time use this.
+  stamp() {
+    const now = Date.now();
+    this.now = now;
+    return now;
+  }
+
+  frameOpen(frameId, parentId, slot, asyncId, pinned, time) {
     const b = this.buffer;
     const i = this.cursor;
     b[i] = layout.frameOpen;
     b[i + 1] = frameId;
     b[i + 2] = parentId;
-    b[i + 3] = owner;
+    b[i + 3] = slot;
     b[i + 4] = asyncId;
     b[i + 5] = pinned ? 1 : 0;
     b[i + 6] = time;
@@ -80,6 +92,7 @@ class EventLog {
   drain() {
     const count = this.cursor / STRIDE;
     this.cursor = 0;
+    this.now = Date.now();
     if (count === 0 || this.failure !== null) return;
     let finished;
     try {

@@ -46,7 +46,7 @@ class Tracker {
     this.registry.register(frame, frame.id);
     this.frameRefs.set(frame.id, new WeakRef(frame));
     const parentId = parent !== undefined && parent.tracked ? parent.id : 0;
-    this.log.frameOpen(frame.id, parentId, frame.openerSlot, executionAsyncId(), frame.pinned, Date.now());
+    this.log.frameOpen(frame.id, parentId, frame.openerSlot, executionAsyncId(), frame.pinned, this.log.stamp());
   }
 
   // The synchronous part of a pinned frame's run is over.
