@@ -102,8 +102,8 @@ function addEndListener(context, event, listener) {
       );
     }
     record = new EndRecord(context, state.pendingEnds);
+    watchEnd(record, frame); // throws where the runtime cannot track (Bun, Deno): nothing recorded then
     endRecords.set(context, record);
-    watchEnd(record, frame);
   }
   if (record.ended) deliverLater(context, listener);
   else record.listeners.push(listener);
@@ -115,13 +115,13 @@ function addEndListener(context, event, listener) {
 // the work it started is unknown to the native map, so the end is the frame's collection: no
 // resource or continuation can run in it any more.
 function watchEnd(record, frame) {
-  record.pendingEnds.add(record);
   if (frame.pinned || frame.tracked) {
     setUpWatching();
     engine.watch(frame, () => record.fire());
   } else {
     lateEnds.register(frame, record);
   }
+  record.pendingEnds.add(record);
 }
 
 function removeEndListener(context, event, listener) {

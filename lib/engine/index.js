@@ -31,8 +31,22 @@ const { createAsyncContextFrameStrategy, hasAsyncContextFrame } = require('./str
 const ENGINE_KEY = Symbol.for('native-execution-context.engine@1');
 const STRATEGIES = ['resource', 'async-context-frame'];
 
+// Bun and Deno run this code, but their async_hooks.createHook reports no promise and no I/O
+// (Bun: only process.nextTick; Deno: timers, immediates, ticks): the `resource` strategy and
+// tracking need those. The runtime's name for the error message, or null (docs/runtimes.md).
+function runtimeWithoutAsyncHooks() {
+  if (process.versions.bun !== undefined) return `Bun ${process.versions.bun.split('.')[0]}.x`;
+  if (process.versions.deno !== undefined) return `Deno ${process.versions.deno.split('.')[0]}.x`;
+  return null;
+}
+
 function createStrategy(name) {
-  return name === 'async-context-frame' ? createAsyncContextFrameStrategy() : createResourceStrategy();
+  if (name === 'async-context-frame') return createAsyncContextFrameStrategy();
+  const runtime = runtimeWithoutAsyncHooks();
+  if (runtime !== null) {
+    throw new Error(`native-execution-context: the resource strategy needs async_hooks.createHook, which ${runtime} does not implement; use async-context-frame`);
+  }
+  return createResourceStrategy();
 }
 
 // Picks what measured fastest (see BENCHMARKS.md): V8's AsyncContextFrame where Node has it,
@@ -40,6 +54,8 @@ function createStrategy(name) {
 function defaultStrategyName() {
   const forced = process.env.NATIVE_EXECUTION_CONTEXT_STRATEGY;
   if (STRATEGIES.includes(forced)) return forced;
+  // Bun, Deno: only async-context-frame works (Bun's native AsyncLocalStorage still has a `_propagate`).
+  if (runtimeWithoutAsyncHooks() !== null) return 'async-context-frame';
   return hasAsyncContextFrame() ? 'async-context-frame' : 'resource';
 }
 
@@ -53,6 +69,10 @@ class ContextEngine extends Propagation {
   // monitors or watches an end pays nothing for it, not even at require time.
   ensureTracker() {
     if (this.tracker === IDLE_TRACKER) {
+      const runtime = runtimeWithoutAsyncHooks();
+      if (runtime !== null) {
+        throw new Error(`native-execution-context: monitoring and /cls 'end' events need async_hooks.createHook to see promises and I/O, which ${runtime} does not implement`);
+      }
       const { Tracker } = require('./tracking');
       this.tracker = new Tracker(this.asyncHook);
       this.tracker.runOutsideFrames = (fn) => this.runIn(undefined, fn);
