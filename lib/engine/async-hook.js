@@ -130,8 +130,11 @@ class AsyncHook {
         log.init(asyncId, frame.id, info.code, oneShot, info.promise ? log.now : log.stamp());
         if (info.timeout) hook.trackTimeout(asyncId, resource);
       },
+      // `after` runs with the resource still current: only resources of tracked frames can be in
+      // the map, so the others (untracked requests, our own flush timer) write nothing.
       after(asyncId) {
-        log.after(asyncId);
+        const frame = strategy.current();
+        if (frame !== undefined && frame.tracked) log.after(asyncId);
       },
       promiseResolve(asyncId) {
         log.settled(asyncId);

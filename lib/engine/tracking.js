@@ -8,6 +8,9 @@ const native = require('./native');
 const { EventLog } = require('./event-log');
 const { readSlot } = require('./frame');
 
+// Flushes in a row with no new event before the flush timer stops holding the loop open (~20 ms).
+const IDLE_FLUSHES = 20;
+
 class Tracker {
   constructor(hook) {
     this.id = native.openTracker();
@@ -25,6 +28,10 @@ class Tracker {
     this.watchers = new Map();
     this.finishedFrames = [];
     this.flushTimer = null;
+    // Whether the flush timer holds the event loop open, and how many flushes in a row found
+    // nothing new (see flush).
+    this.flushHoldsLoop = false;
+    this.idleFlushes = 0;
     this.registry = new FinalizationRegistry((frameId) => {
       this.frameRefs.delete(frameId);
       this.log.frameCollected(frameId);
@@ -114,14 +121,35 @@ class Tracker {
     for (const id of frameIds) this.finishedFrames.push(id);
   }
 
-  // While frames are watched, a 1 ms unref'd interval (opened outside every frame, so it never
-  // counts as anyone's work) drains the log and delivers finished frames to their watchers.
+  // While frames are watched, a 1 ms interval (opened outside every frame, so it never counts as
+  // anyone's work) drains the log and delivers finished frames to their watchers.
   startFlushing() {
     if (this.flushTimer !== null) return;
-    this.flushTimer = this.runOutsideFrames(() => setInterval(() => this.flush(), 1).unref());
+    this.flushTimer = this.runOutsideFrames(() => setInterval(() => this.flush(), 1));
+    this.flushHoldsLoop = true;
+    this.idleFlushes = 0;
+  }
+
+  // The flush timer holds the loop open while tracked work keeps happening, so that a context
+  // whose last work is the process's last work still gets its 'end' delivered (a test runner
+  // awaiting it would otherwise see an empty loop first). After IDLE_FLUSHES flushes with
+  // nothing new it lets go: what remains (a promise that never settles, an unref'd handle) must
+  // not keep the process alive; it holds on again as soon as events arrive.
+  holdLoopWhileBusy(progressed) {
+    if (progressed) {
+      this.idleFlushes = 0;
+      if (!this.flushHoldsLoop) {
+        this.flushTimer.ref();
+        this.flushHoldsLoop = true;
+      }
+    } else if (this.flushHoldsLoop && ++this.idleFlushes >= IDLE_FLUSHES) {
+      this.flushTimer.unref();
+      this.flushHoldsLoop = false;
+    }
   }
 
   flush() {
+    const progressed = this.log.cursor > 0 || this.finishedFrames.length > 0;
     this.hook.sweepTimeouts();
     this.log.drain();
     const ids = this.finishedFrames;
@@ -139,7 +167,9 @@ class Tracker {
         });
       }
     }
-    if (this.watchers.size === 0 && this.finishedFrames.length === 0) {
+    if (this.flushTimer !== null && (this.watchers.size > 0 || this.finishedFrames.length > 0)) {
+      this.holdLoopWhileBusy(progressed || ids.length > 0);
+    } else if (this.flushTimer !== null) {
       clearInterval(this.flushTimer);
       this.flushTimer = null;
       // Nothing watched and no monitor: stop paying for the tracking hook. Frames still tracked

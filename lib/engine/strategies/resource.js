@@ -97,7 +97,10 @@ function createResourceStrategy() {
     // Called from the `init` hook with the resource being created.
     propagate(resource) {
       const frame = executionAsyncResource()[kFrame];
-      if (frame !== undefined) resource[kFrame] = frame;
+      // Written even when undefined (as Node's AsyncLocalStorage does): every resource then has
+      // one shape, and Node's promise hooks stay optimized (measured: a third of our cold-start
+      // gap to AsyncLocalStorage on Node 20, in instruction counts).
+      resource[kFrame] = frame;
       return frame;
     },
 
