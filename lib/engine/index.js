@@ -108,8 +108,9 @@ class ContextEngine extends Propagation {
     if (this.tracker !== IDLE_TRACKER) this.tracker.flush();
   }
 
-  setTracking(requester, enabled) {
-    if (enabled || this.tracker !== IDLE_TRACKER) this.ensureTracker().setTracking(requester, enabled);
+  // sampleRate: the fraction of new top-level frames to track while `requester` monitors (0..1).
+  setTracking(requester, enabled, sampleRate = 1) {
+    if (enabled || this.tracker !== IDLE_TRACKER) this.ensureTracker().setTracking(requester, enabled, sampleRate);
   }
 
   monitor(slot) {

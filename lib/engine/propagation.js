@@ -79,9 +79,13 @@ class Propagation {
     const frame = derivedFrame(this.lastFrameId, parent, slot, value);
     frame.openerSlot = slot;
     frame.pinned = pinned;
-    // Children of a tracked frame are tracked too: their work counts toward the parent's end.
-    if (this.tracker.trackAll || (parent !== undefined && parent.tracked && this.tracker.active)) {
-      this.tracker.startTracking(frame, parent);
+    // Children of a tracked frame are tracked too (their work counts toward the parent's end);
+    // while monitoring, new frames are (a sample of the top-level ones, when sampling).
+    const tracker = this.tracker;
+    if (parent !== undefined && parent.tracked) {
+      if (tracker.active) tracker.startTracking(frame, parent);
+    } else if (tracker.trackAll && tracker.sampled(parent)) {
+      tracker.startTracking(frame, parent);
     }
     return frame;
   }

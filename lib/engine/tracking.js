@@ -18,7 +18,8 @@ class Tracker {
     // Read on the propagation path (propagation.js): plain fields, kept in step by this class.
     this.trackAll = false; // every new frame is tracked (monitoring on)
     this.active = false; // the async hook writes tracked frames' resources to the log
-    this.requesters = new Set(); // what asked for monitoring (ExecutionContext instances)
+    this.requesters = new Map(); // what asked for monitoring (ExecutionContext instances) -> its sample rate
+    this.sampleRate = 1; // the highest rate asked for: the fraction of new top-level frames tracked
     this.log = new EventLog(this.id, (frames) => this.finished(frames), () => {
       this.trackAll = false;
       this.setHookTracking(false);
@@ -45,6 +46,13 @@ class Tracker {
     this.hook.setTracking(enabled);
   }
 
+  // Whether a new frame whose parent is not tracked gets tracked while monitoring. Sampling picks
+  // top-level frames only: a frame nested in an unsampled request stays untracked with it.
+  sampled(parent) {
+    if (this.sampleRate >= 1) return true;
+    return parent === undefined && Math.random() < this.sampleRate;
+  }
+
   // Makes the native tree follow `frame` from now on (resources created before are not counted).
   startTracking(frame, parent) {
     if (frame.tracked || this.log.failure !== null) return;
@@ -62,11 +70,14 @@ class Tracker {
     this.log.frameRelease(frame.id);
   }
 
-  // While any requester asks for it (monitoring), every new frame is tracked in the native tree.
+  // While any requester asks for it (monitoring), new frames are tracked in the native tree:
+  // every one at rate 1, else that fraction of the top-level ones (with all their children).
   // Watched frames turn the hook's tracking on too, and it stays on while they are watched.
-  setTracking(requester, enabled) {
-    if (enabled) this.requesters.add(requester);
+  setTracking(requester, enabled, sampleRate = 1) {
+    if (enabled) this.requesters.set(requester, sampleRate);
     else this.requesters.delete(requester);
+    this.sampleRate = 0;
+    for (const rate of this.requesters.values()) if (rate > this.sampleRate) this.sampleRate = rate;
     this.trackAll = this.requesters.size > 0 && this.log.failure === null;
     if (this.trackAll && !this.active) this.setHookTracking(true);
     if (!this.trackAll && this.active && this.watchers.size === 0) this.setHookTracking(false);

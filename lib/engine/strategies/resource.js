@@ -135,7 +135,13 @@ function createResourceStrategy() {
       if (executionAsyncId() <= 1) return;
       if (!entered.has(resource)) {
         entered.set(resource, frameBeforeRuns(resource, previous));
-        if (entered.size === 1) queueMicrotask(restoreEntered);
+        if (entered.size === 1) {
+          // The engine's own microtask belongs to no context: created under `frame`, it would
+          // count as that context's work in monitor reports and delay its 'end'.
+          resource[kFrame] = undefined;
+          queueMicrotask(restoreEntered);
+          resource[kFrame] = frame;
+        }
       }
       if (!this.needsBeforeHook) {
         this.needsBeforeHook = true;
