@@ -72,4 +72,6 @@ export interface TrackerStats {
   mapSize: number
   contexts: number
   eventsApplied: number
+  /** Native bytes held by this tracker's execution map and context tree (table capacity). */
+  nativeBytes: number
 }

@@ -154,9 +154,9 @@ test('trackerStats reports the trackers and the sizes of this thread\'s tracker'
   const id = engineId();
   assert.equal(typeof id, 'number');
   const stats = binding.trackerStats(id);
-  assert.deepEqual(Object.keys(stats).sort(), ['contexts', 'eventsApplied', 'mapSize', 'trackers']);
+  assert.deepEqual(Object.keys(stats).sort(), ['contexts', 'eventsApplied', 'mapSize', 'nativeBytes', 'trackers']);
   assert.equal(stats.trackers, 1, 'only the main thread has a tracker here');
-  for (const key of ['mapSize', 'contexts', 'eventsApplied']) {
+  for (const key of ['mapSize', 'contexts', 'eventsApplied', 'nativeBytes']) {
     assert.ok(Number.isInteger(stats[key]) && stats[key] >= 0, `${key} must be a non-negative integer`);
   }
   assert.throws(() => binding.trackerStats(id + 1000), Error, 'an unknown engine id is an error, not a crash');

@@ -132,6 +132,12 @@ impl ContextTree {
     self.nodes.iter()
   }
 
+  /// Bytes the tree's tables hold (see ExecutionMap::heap_bytes).
+  pub fn heap_bytes(&self) -> usize {
+    self.nodes.capacity() * (std::mem::size_of::<(u64, ContextNode)>() + 1)
+      + self.finished_watched.capacity() * std::mem::size_of::<u64>()
+  }
+
   pub fn len(&self) -> usize {
     self.nodes.len()
   }

@@ -39,6 +39,11 @@ impl ExecutionMap {
     self.entries.iter()
   }
 
+  /// Bytes the table holds (its buckets, whether full or not, plus one control byte each).
+  pub fn heap_bytes(&self) -> usize {
+    self.entries.capacity() * (std::mem::size_of::<(u64, Entry)>() + 1)
+  }
+
   pub fn len(&self) -> usize {
     self.entries.len()
   }

@@ -83,6 +83,8 @@ pub struct TrackerStats {
   pub map_size: u32,
   pub contexts: u32,
   pub events_applied: f64,
+  /// Native bytes held by this tracker's execution map and context tree (table capacity).
+  pub native_bytes: f64,
 }
 
 /// Counters for tests and diagnostics: how many trackers exist in the process and this one's sizes.
@@ -96,6 +98,7 @@ pub fn tracker_stats(tracker: u32) -> Result<TrackerStats> {
       map_size: u32::try_from(tracker.map.len()).unwrap_or(u32::MAX),
       contexts: u32::try_from(tracker.tree.len()).unwrap_or(u32::MAX),
       events_applied: tracker.events_applied as f64,
+      native_bytes: tracker.heap_bytes() as f64,
     }
   })
 }

@@ -73,6 +73,11 @@ impl Tracker {
     }
   }
 
+  /// Native memory held by this tracker's tables, outside the V8 heap.
+  pub fn heap_bytes(&self) -> usize {
+    self.map.heap_bytes() + self.tree.heap_bytes() + self.orphaned_frames.capacity() * (std::mem::size_of::<u64>() + 1)
+  }
+
   /// Drops the map entries of collected frames. Before every report and stats call, so that
   /// they never show an orphan; otherwise amortised (see SWEEP_AT_LEAST).
   pub fn sweep_orphans(&mut self) {
