@@ -18,6 +18,20 @@ const adapters = {
     let current;
     return { run: (fn, ctx) => { current = ctx; return fn(); }, get: () => current, manual: true };
   },
+  // The floor of any hook-fed tracker: every hook monitoring needs (init, before, after,
+  // promiseResolve), each empty, and no context library (the context is passed by hand).
+  'all tracking hooks, empty': () => {
+    require('node:async_hooks').createHook({ init() {}, before() {}, after() {}, promiseResolve() {} }).enable();
+    let current;
+    return { run: (fn, ctx) => { current = ctx; return fn(); }, get: () => current, manual: true };
+  },
+  // Monitoring on for a tenth of the requests (configure({ monitor: { sample: 0.1 } })).
+  'native-execution-context (monitor on, sample 0.1)': () => {
+    const Context = require(ROOT);
+    const { engine } = require(path.join(ROOT, 'lib', 'engine'));
+    engine().setTracking(Context, true, 0.1);
+    return { run: (fn, ctx) => Context.run(fn, ctx), get: () => Context.get() };
+  },
   'native-execution-context': () => {
     const Context = require(ROOT);
     return { run: (fn, ctx) => Context.run(fn, ctx), get: () => Context.get() };
