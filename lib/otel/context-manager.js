@@ -10,6 +10,7 @@ const { engine: getEngine } = require('../engine');
 const { copyNameAndLength } = require('../shared/function-shape');
 const { api } = require('./api');
 const { bindEmitter } = require('./emitter-binding');
+const { noteTraceId } = require('./trace-ids');
 
 const engine = getEngine();
 const { ROOT_CONTEXT } = api;
@@ -29,6 +30,7 @@ class NativeContextManager {
    * returns what fn returns (errors propagate). Every other face's context is left as it is.
    */
   with(context, fn, thisArg, ...args) {
+    noteTraceId(context);
     return engine.runAndRelease(engine.derivePinned(this.#slot, context), fn, thisArg, args);
   }
 
@@ -66,6 +68,7 @@ class NativeContextManager {
   }
 
   #run(context, fn, thisArg, args = NO_ARGS) {
+    noteTraceId(context);
     return engine.runAndRelease(engine.derivePinned(this.#slot, context), fn, thisArg, args);
   }
 }

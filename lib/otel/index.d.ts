@@ -30,20 +30,25 @@ export declare class NativeContextManager implements ContextManager {
   disable(): this;
 }
 
-/** Anything with OpenTelemetry's `active()`: a ContextManager, or the `context` API itself. */
-export interface ActiveContextSource {
-  active(): Context;
+/** What traceLabel needs of an ExecutionContext instance. */
+export interface LabelledInstance {
+  exists(): boolean;
+  get(): unknown;
+}
+
+export interface TraceLabelOptions {
+  /** The instance whose contexts are labelled (default: the shared one, which the middleware use). */
+  instance?: LabelledInstance;
 }
 
 /**
- * A label function for the root face's monitor: the trace id of the span active where the label
- * is asked for, else `fallback` (a string, or a function of the labelled context; default '-').
- * The active Context is read from `contextManager` (default: OpenTelemetry's global `context` API,
- * i.e. the registered NativeContextManager).
+ * A label function for the root face's monitor: the trace id of the spans NativeContextManager
+ * made active inside the labelled request context (noted then, read when the report is taken),
+ * else `fallback` (a string, or a function of the context; default '-').
  *
  *     Context.configure({ monitor: { label: traceLabel((context) => context.requestId) } });
  */
 export declare function traceLabel<C = any>(
   fallback?: string | ((context: C) => string),
-  contextManager?: ActiveContextSource,
+  options?: TraceLabelOptions,
 ): (context: C) => string;

@@ -1,28 +1,34 @@
 'use strict';
 // traceLabel(): a label function for the root face's monitor (`configure({ monitor: { label } })`)
-// that names a context by the trace id of the span active where it is called, so the monitor's
-// report and its stall warnings can be matched with traces.
+// that names a request context by the trace id of the spans made active inside it, so reports and
+// stall warnings can be matched with traces. The trace id comes from what NativeContextManager
+// noted (trace-ids.js): the label depends on its argument alone, wherever it is called.
 
-const { api } = require('./api');
+const { watchContexts, traceIdOf } = require('./trace-ids');
 
 const PLACEHOLDER = '-';
 
 /**
- * @param fallback what the label is where no valid span is active: a string, or a function of the
- *   labelled context (`(context) => context.requestId`). Default '-'.
- * @param contextManager where the active Context is read (default: OpenTelemetry's global
- *   `context` API, i.e. the registered NativeContextManager).
+ * @param fallback the label of a context with no trace noted: a string, or a function of the
+ *   context (`(context) => context.requestId`). Default '-'.
+ * @param options `instance`: the ExecutionContext instance whose contexts are labelled (default:
+ *   the shared one, which `require('native-execution-context')` returns and the middleware use).
  */
-function traceLabel(fallback = PLACEHOLDER, contextManager = api.context) {
+function traceLabel(fallback = PLACEHOLDER, options = {}) {
   if (typeof fallback !== 'string' && typeof fallback !== 'function') {
     throw new TypeError(`native-execution-context/otel: traceLabel's fallback must be a string or a function, got ${fallback === null ? 'null' : typeof fallback}`);
   }
-  if (contextManager === null || typeof contextManager !== 'object' || typeof contextManager.active !== 'function') {
-    throw new TypeError('native-execution-context/otel: traceLabel\'s contextManager must have an active() method');
+  if (options === null || typeof options !== 'object') {
+    throw new TypeError(`native-execution-context/otel: traceLabel's options must be an object, got ${options === null ? 'null' : typeof options}`);
   }
+  const { instance } = options;
+  if (instance !== undefined && (instance === null || typeof instance.exists !== 'function' || typeof instance.get !== 'function')) {
+    throw new TypeError('native-execution-context/otel: traceLabel\'s instance must be an ExecutionContext (with exists() and get())');
+  }
+  watchContexts(instance);
   return function traceIdLabel(context) {
-    const spanContext = api.trace.getSpanContext(contextManager.active());
-    if (spanContext !== undefined && api.isSpanContextValid(spanContext)) return spanContext.traceId;
+    const traceId = traceIdOf(context);
+    if (traceId !== undefined) return traceId;
     return typeof fallback === 'function' ? String(fallback(context)) : fallback;
   };
 }
