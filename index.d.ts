@@ -6,10 +6,29 @@
 // namespace: `import type { MonitorReport } from 'native-execution-context'` works as before.
 
 declare namespace context {
+  /** `configure({ monitor: { ... } })`: monitoring on, with options. */
+  interface MonitorOptions<C = any> {
+    /**
+     * The fraction, in (0, 1], of new top-level contexts tracked (default 1: all). Contexts
+     * opened inside a tracked one are always tracked, inside an untracked one never.
+     */
+    sample?: number;
+    /**
+     * Names a context in reports: called with the context when a report is taken (never when a
+     * context is made), outside every context. A throw or a non-string gives a placeholder label.
+     * Default: `<METHOD> <path> <requestId>` for the /express, /koa and /fastify middleware's
+     * contexts, else the context's `requestId` when it is a string, else no label.
+     */
+    label?: (context: C) => string;
+  }
+
   /** Options of `configure`. */
   interface ExecutionContextConfig {
-    /** Track live contexts and their async resources in the native execution map, for `monitor()`. */
-    monitor?: boolean;
+    /**
+     * Track live contexts and their async resources in the native execution map, for `monitor()`:
+     * `true` (with the default options), an options object (on, with those), `false` (off).
+     */
+    monitor?: boolean | MonitorOptions;
     /**
      * Forces the propagation strategy (only before the first context is created). By default the
      * fastest measured one is used: 'async-context-frame' where Node has it (24+), else 'resource'.
@@ -38,11 +57,13 @@ declare namespace context {
     contextSize: number;
     /** True while the synchronous part of its `run` is still on the stack. */
     running: boolean;
+    /** The context's label (see MonitorOptions.label); absent when the default label finds none. */
+    label?: string;
     children: MonitorChild[];
   }
 
   interface MonitorReport {
-    /** Entries in the native execution map: live async resources created under a context. */
+    /** This instance's live contexts plus their live async resources (`entries.length` plus every entry's `children.length`), as node-execution-context's map size counted them. */
     size: number;
     /** Live contexts in the native context tree (all owners). */
     contexts: number;
@@ -73,8 +94,9 @@ declare namespace context {
     update(context: object): void;
     /** Whether a context is current. */
     exists(): boolean;
-    configure(config: ExecutionContextConfig): void;
-    /** Live contexts and resources; throws MONITOR_MISS_CONFIGURATION unless `configure({ monitor: true })`. */
+    /** Without an argument (or with undefined) it changes nothing. */
+    configure(config?: ExecutionContextConfig): void;
+    /** Live contexts and resources; throws MONITOR_MISS_CONFIGURATION unless monitoring is configured (`monitor: true` or an options object). */
     monitor(): MonitorReport;
   }
 

@@ -95,9 +95,11 @@ test('monitor before configure({ monitor: true }) throws MONITOR_MISS_CONFIGURAT
   assert.throws(() => instance.monitor(), isContextError('MONITOR_MISS_CONFIGURATION'));
 });
 
-test('configure with a non-object throws a TypeError', () => {
+test('configure with a non-object throws a TypeError (configure() and configure(undefined) are no-ops)', () => {
   const instance = new Context.ExecutionContext();
-  for (const value of [undefined, null, 5, 'monitor', true, [{ monitor: true }]]) {
+  assert.equal(instance.configure(), undefined);
+  assert.equal(instance.configure(undefined), undefined);
+  for (const value of [null, 5, 'monitor', true, [{ monitor: true }]]) {
     assert.throws(() => instance.configure(value), TypeError, `configure(${JSON.stringify(value)})`);
   }
   assert.throws(() => instance.monitor(), isContextError('MONITOR_MISS_CONFIGURATION'));

@@ -11,6 +11,8 @@ Context.run(() => 1); //! TS2554 Expected 2 arguments, but got 1
 Context.update('user=ada'); //! TS2345 Argument of type 'string' is not assignable to parameter of type 'object'
 Context.configure({ monitor: 'yes' }); //! TS2322 Type 'string' is not assignable to type 'boolean
 Context.configure({ strategy: 'threads' }); //! TS2322 Type '"threads"' is not assignable
+Context.configure({ monitor: { sample: '10%' } }); //! TS2322 Type 'string' is not assignable to type 'number'
+Context.configure({ monitor: { label: (context: unknown) => 42 } }); //! TS2322 Type 'number' is not assignable to type 'string'
 const count: number = Context.run(() => 'not a number', {}); //! TS2322 Type 'string' is not assignable to type 'number'
 Context.monitor().entries[0].domain; //! TS2339 Property 'domain' does not exist
 const codeOf = (error: ExecutionContextError): 'SOMETHING_ELSE' => error.code; //! TS2322 is not assignable to type '"SOMETHING_ELSE"'

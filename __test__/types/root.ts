@@ -1,7 +1,7 @@
 // Compiled by types.test.js (tsc --strict, module node16, CommonJS). The root API, as a user
 // project imports it from node_modules.
 import Context, { ExecutionContext, ExecutionContextError } from 'native-execution-context';
-import type { ExecutionContextAPI, ExecutionContextConfig, MonitorReport, MonitorEntry, MonitorChild, ExecutionContextErrorCode } from 'native-execution-context';
+import type { ExecutionContextAPI, ExecutionContextConfig, MonitorOptions, MonitorReport, MonitorEntry, MonitorChild, ExecutionContextErrorCode } from 'native-execution-context';
 
 // Exact type equality: Equal<A, B> is true only when A and B are the same type.
 type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
@@ -36,6 +36,12 @@ Context.configure({ monitor: true });
 Context.configure({ strategy: 'async-context-frame' });
 const config: ExecutionContextConfig = { monitor: false, strategy: 'resource' };
 Context.configure(config);
+// configure() with no argument changes nothing; the monitor option's object form.
+Context.configure();
+Context.configure({ monitor: { sample: 0.1, label: (context: RequestContext) => `${context.requestId} ${context.user ?? '-'}` } });
+Context.configure({ monitor: {} });
+const options: MonitorOptions<RequestContext> = { label: (context) => context.requestId };
+Context.configure({ monitor: options });
 // @ts-expect-error: `config` was the replaced package's typo; the method is `configure`.
 Context.config({ monitor: true });
 
@@ -43,13 +49,14 @@ Context.config({ monitor: true });
 const report: MonitorReport = Context.monitor();
 const entry: MonitorEntry | undefined = report.entries[0];
 const child: MonitorChild | undefined = entry?.children[0];
-const fields: [number, number, Record<string, number>, boolean | undefined, string | undefined, number | undefined] = [
+const fields: [number, number, Record<string, number>, boolean | undefined, string | undefined, number | undefined, string | undefined] = [
   report.size,
   report.contexts,
   report.byType,
   entry?.running,
   child?.type,
   report.oldest?.duration,
+  entry?.label,
 ];
 
 // Independent instances and the error class.
