@@ -7,6 +7,7 @@
 //   // anywhere below: require('native-execution-context').get().requestId
 
 const { requestContextFactory, sharedInstance } = require('../frameworks/request-context');
+const { attachRequestLine } = require('../shared/request-label');
 
 function contextMiddleware(options = {}) {
   const contextFor = requestContextFactory('express', options);
@@ -19,7 +20,9 @@ function contextMiddleware(options = {}) {
       next(error);
       return;
     }
-    instance.run(next, context);
+    // Method and URL kept for monitor labels (`GET /users r-1`); originalUrl: the full path, also
+    // when the middleware is mounted under a prefix.
+    instance.run(next, attachRequestLine(context, req.method, req.originalUrl || req.url));
   };
 }
 

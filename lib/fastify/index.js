@@ -15,6 +15,7 @@
 
 const { engine: getEngine } = require('../engine');
 const { requestContextFactory, sharedInstance } = require('../frameworks/request-context');
+const { attachRequestLine } = require('../shared/request-label');
 
 const engine = getEngine();
 const FRAME = Symbol('native-execution-context.frame');
@@ -37,10 +38,12 @@ function contextPlugin(fastify, options, done) {
       next(error);
       return;
     }
+    // Method and URL kept for monitor labels (`GET /users r-1`): the URL as the client sent it.
+    const { raw } = request;
     instance.run(() => {
       request[FRAME] = engine.current();
       next();
-    }, context);
+    }, attachRequestLine(context, raw.method, raw.originalUrl || raw.url));
   });
 
   fastify.addHook('preValidation', function nativeExecutionContextRestore(request, reply, next) {

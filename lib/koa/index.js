@@ -7,6 +7,7 @@
 //   // anywhere below, before and after `await next()`: Context.get().requestId
 
 const { requestContextFactory, sharedInstance } = require('../frameworks/request-context');
+const { attachRequestLine } = require('../shared/request-label');
 
 function contextMiddleware(options = {}) {
   const contextFor = requestContextFactory('koa', options);
@@ -14,7 +15,8 @@ function contextMiddleware(options = {}) {
   // A throw here (from `generateId` or `context`) reaches Koa as a rejected middleware, like
   // any other middleware error.
   return function nativeExecutionContext(ctx, next) {
-    return instance.run(next, contextFor(ctx.headers, ctx));
+    // Method and URL kept for monitor labels (`GET /users r-1`).
+    return instance.run(next, attachRequestLine(contextFor(ctx.headers, ctx), ctx.method, ctx.originalUrl));
   };
 }
 
