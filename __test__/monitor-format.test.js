@@ -96,6 +96,38 @@ test('without `now`, ages are the durations the report was taken with', () => {
   assert.deepEqual(lines.slice(1), ['└─ context 1 (async id 3): age 6.5s, size 2, waiting  <- stuck?', '   └─ PROMISE ×1: 6.4s']);
 });
 
+test('formatMonitor shows each entry\'s label after its async id; control characters as spaces, long labels cut at maxLabel', () => {
+  const entry = (asyncId, ago, label) => ({ asyncId, created: NOW - ago, duration: -1, contextSize: 2, running: false, children: [], ...(label === undefined ? {} : { label }) });
+  const report = {
+    size: 4,
+    contexts: 4,
+    byType: {},
+    oldest: null,
+    entries: [entry(1, 9000, 'GET /users 7f3a'), entry(2, 800, 'line\nbreak\tand\u2028more'), entry(3, 700, 'x'.repeat(200)), entry(4, 600), entry(5, 500, ' \n ')],
+  };
+  assert.equal(
+    formatMonitor(report, { now: NOW, maxLabel: 12 }),
+    [
+      'native-execution-context monitor 2026-01-02T03:04:05.000Z: 5 live contexts (1 stuck?), 0 live resources',
+      '├─ context 1 (async id 1) GET /users…: age 9.0s, size 2, waiting  <- stuck?',
+      '│  └─ no live resources',
+      '├─ context 2 (async id 2) line break…: age 800ms, size 2, waiting',
+      '│  └─ no live resources',
+      '├─ context 3 (async id 3) xxxxxxxxxxx…: age 700ms, size 2, waiting',
+      '│  └─ no live resources',
+      '├─ context 4 (async id 4): age 600ms, size 2, waiting',
+      '│  └─ no live resources',
+      '└─ context 5 (async id 5): age 500ms, size 2, waiting',
+      '   └─ no live resources',
+    ].join('\n'),
+  );
+  const lines = formatMonitor(report, { now: NOW }).split('\n');
+  assert.equal(lines[1], '├─ context 1 (async id 1) GET /users 7f3a: age 9.0s, size 2, waiting  <- stuck?');
+  assert.equal(lines[3], '├─ context 2 (async id 2) line break and more: age 800ms, size 2, waiting');
+  assert.equal(lines[5], `├─ context 3 (async id 3) ${'x'.repeat(119)}…: age 700ms, size 2, waiting`, 'maxLabel defaults to 120');
+  assert.throws(() => formatMonitor(report, { maxLabel: 'short' }), { name: 'TypeError', message: /"maxLabel" must be a non-negative number/ });
+});
+
 test('formatDuration boundaries, and bad input is rejected with a TypeError', () => {
   assert.deepEqual([0, 999, 1000, 1049, 59_999, 60_000, 61_000, 3_599_999, 3_600_000, 7_260_000, -5].map(formatDuration), [
     '0ms',
@@ -127,7 +159,8 @@ test('formatMonitor on a real report of a monitored instance', async () => {
   }, { requestId: 'real' });
   const lines = formatMonitor(instance.monitor(), { stuckAfter: 0 }).split('\n');
   assert.match(lines[0], /: 1 live context \(1 stuck\?\), \d+ live resources? \(PROMISE \d+\)$/);
-  assert.match(lines[1], /^└─ context 1 \(async id \d+\): age \d+ms, size 20, waiting {2}<- stuck\?$/);
+  // Its label: the default, the context's requestId.
+  assert.match(lines[1], /^└─ context 1 \(async id \d+\) real: age \d+ms, size 20, waiting {2}<- stuck\?$/);
   assert.match(lines[2], /^ {3}└─ PROMISE ×\d+: \d+ms/);
   release();
   await done;
@@ -192,17 +225,51 @@ test('CLI: monitor <script> reports every interval and at exit, flags the stuck 
     assert.equal(reports.length, periodic.length + atExit.length, `only reports on stderr:\n${stderr}`);
 
     // At exit only the stuck request is alive (the quick one answered and left the map), older
-    // than --stuck, waiting on promises. Its context is {"requestId":"the-stuck-one-with-a-long-id"}.
+    // than --stuck, waiting on promises. Its context is {"requestId":"the-stuck-one-with-a-long-id"},
+    // and its label (the default) that requestId.
     const size = JSON.stringify({ requestId: 'the-stuck-one-with-a-long-id' }).length;
     const final = atExit[0].trimEnd().split('\n');
     assert.match(final[0], /: 1 live context \(1 stuck\?\), \d+ live resources? \(PROMISE \d+\)$/, final[0]);
-    assert.match(final[1], new RegExp(`^└─ context 1 \\(async id \\d+\\): age \\d+ms, size ${size}, waiting {2}<- stuck\\?$`), final[1]);
+    assert.match(final[1], new RegExp(`^└─ context 1 \\(async id \\d+\\) the-stuck-one-with-a-long-id: age \\d+ms, size ${size}, waiting {2}<- stuck\\?$`), final[1]);
     const age = Number(/age (\d+)ms/.exec(final[1])[1]);
     assert.ok(age >= 800 && age < 5000, `the stuck request is as old as the script (${age} ms)`);
     assert.match(final[2], /^ {3}└─ PROMISE ×\d+: \d+ms/);
     assert.equal(final.length, 3);
     // Before it crossed --stuck it was not flagged.
     assert.doesNotMatch(periodic[0], /stuck\?/);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('CLI: a stuck request of the /express middleware is labelled <METHOD> <path> <requestId>', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nec-cli-'));
+  try {
+    const script = path.join(dir, 'express-server.js');
+    fs.writeFileSync(
+      script,
+      `'use strict';
+const http = require('node:http');
+const express = require(${JSON.stringify(require.resolve('express'))});
+const { contextMiddleware } = require(${JSON.stringify(path.join(ROOT, 'lib', 'express'))});
+const app = express();
+app.use(contextMiddleware());
+app.get('/orders/:id', async (req, res) => {
+  await new Promise(() => {}); // waits on something that never comes
+});
+const server = app.listen(0, '127.0.0.1', () => {
+  http.get({ host: '127.0.0.1', port: server.address().port, path: '/orders/42?token=secret', agent: false, headers: { 'x-request-id': 'order-req-1' } }).on('error', () => {});
+  setTimeout(() => process.exit(0), 500);
+});
+`,
+    );
+    const { code, stderr } = await runCli(['monitor', '--interval', '0', '--stuck', '200', script]);
+    assert.equal(code, 0, stderr);
+    const report = stderr.split(/^(?=native-execution-context monitor \()/m).filter((text) => text.startsWith('native-execution-context monitor (at exit)'));
+    assert.equal(report.length, 1, stderr);
+    // The request's path without its query string, then its id.
+    assert.match(report[0], /^└─ context 1 \(async id \d+\) GET \/orders\/42 order-req-1: age \d+ms, size \d+, waiting {2}<- stuck\?$/m, report[0]);
+    assert.doesNotMatch(stderr, /secret/);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

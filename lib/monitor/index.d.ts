@@ -10,13 +10,15 @@ export interface FormatMonitorOptions {
   maxContexts?: number;
   /** Ages listed per resource type before `… N more` (default 5). */
   maxAges?: number;
+  /** Characters of a context's label shown before `…` (default 120); control characters show as spaces. */
+  maxLabel?: number;
   /** Start of the first line (default 'native-execution-context monitor'). */
   title?: string;
 }
 
 /**
  * A `monitor()` report as a readable tree (no trailing newline): live contexts oldest first, each
- * with its age, size and state, and its live async resources grouped by type with their ages.
+ * with its label, age, size and state, and its live async resources grouped by type with their ages.
  */
 export declare function formatMonitor(report: MonitorReport, options?: FormatMonitorOptions): string;
 

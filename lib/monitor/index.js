@@ -1,12 +1,12 @@
 'use strict';
 // The `native-execution-context/monitor` face: `formatMonitor(report)` turns a `monitor()` report
-// into a tree a person can read: each live context (oldest first) with its age, size and whether
-// its `run` is still on the stack, then its live async resources grouped by type with their ages.
-// Contexts older than `stuckAfter` are flagged `stuck?`: a request that lives that long is waiting
-// on something that may never come.
+// into a tree a person can read: each live context (oldest first) with its label, its age, size
+// and whether its `run` is still on the stack, then its live async resources grouped by type with
+// their ages. Contexts older than `stuckAfter` are flagged `stuck?`: a request that lives that
+// long is waiting on something that may never come.
 //
 //   native-execution-context monitor 2026-01-02T03:04:05.000Z: 2 live contexts (1 stuck?), 5 live resources (PROMISE 3, TCPWRAP 1, Timeout 1)
-//   ├─ context 1 (async id 48): age 9.0s, size 31, waiting  <- stuck?
+//   ├─ context 1 (async id 48) GET /users 7f3a: age 9.0s, size 31, waiting  <- stuck?
 //   │  ├─ PROMISE ×2: 9.0s, 8.9s
 //   │  └─ TCPWRAP ×1: 4.0s
 //   └─ context 2 (async id 95): age 150ms, size 20, running
@@ -15,7 +15,7 @@
 
 const { describe } = require('../shared/describe');
 
-const DEFAULTS = { stuckAfter: 5000, maxContexts: 50, maxAges: 5, title: 'native-execution-context monitor' };
+const DEFAULTS = { stuckAfter: 5000, maxContexts: 50, maxAges: 5, maxLabel: 120, title: 'native-execution-context monitor' };
 
 /** Milliseconds as `850ms`, `12.3s`, `3m05s` or `2h07m`. */
 function formatDuration(ms) {
@@ -40,6 +40,17 @@ function formatSize(size) {
   return `size ${(size / 1_000_000).toFixed(1)}M`;
 }
 
+// An entry's label as shown on its line: control characters (a newline would break the tree, or
+// forge lines in a log) as spaces, at most `max` characters. '' when the entry has none (or only
+// blanks).
+function formatLabel(label, max) {
+  if (typeof label !== 'string') return '';
+  let text = label.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, ' ').trim();
+  if (text === '') return '';
+  if (text.length > max) text = `${text.slice(0, Math.max(0, max - 1)).trimEnd()}…`;
+  return ` ${text}`;
+}
+
 function plural(count, word) {
   return `${count} ${word}${count === 1 ? '' : 's'}`;
 }
@@ -55,11 +66,12 @@ function positiveNumber(value, name, fallback) {
 /**
  * Formats a `monitor()` report as a tree (no trailing newline).
  * @param {import('../../index').MonitorReport} report
- * @param {{ now?: number, stuckAfter?: number, maxContexts?: number, maxAges?: number, title?: string }} [options]
+ * @param {{ now?: number, stuckAfter?: number, maxContexts?: number, maxAges?: number, maxLabel?: number, title?: string }} [options]
  *   now: the time ages are measured at (default: the report's own durations, i.e. when it was
  *   taken); stuckAfter: age in ms from which a context is flagged `stuck?` (5000); maxContexts:
  *   contexts shown before `… and N more` (50); maxAges: ages listed per resource type (5);
- *   title: the start of the first line ('native-execution-context monitor').
+ *   maxLabel: characters of a label shown (120); title: the start of the first line
+ *   ('native-execution-context monitor').
  */
 function formatMonitor(report, options = {}) {
   if (report === null || typeof report !== 'object' || !Array.isArray(report.entries)) {
@@ -72,6 +84,7 @@ function formatMonitor(report, options = {}) {
   const stuckAfter = positiveNumber(options.stuckAfter, 'stuckAfter', DEFAULTS.stuckAfter);
   const maxContexts = positiveNumber(options.maxContexts, 'maxContexts', DEFAULTS.maxContexts);
   const maxAges = Math.max(1, positiveNumber(options.maxAges, 'maxAges', DEFAULTS.maxAges));
+  const maxLabel = Math.max(1, positiveNumber(options.maxLabel, 'maxLabel', DEFAULTS.maxLabel));
   // Ages: from `now` when given, else the durations the report was taken with.
   const ageOf = (item) => (now === undefined ? item.duration : now - item.created);
   const takenAt = now === undefined ? Date.now() : now;
@@ -110,7 +123,8 @@ function formatMonitor(report, options = {}) {
   shown.forEach(({ entry, age }, index) => {
     const last = index === shown.length - 1 && hidden === 0;
     const state = entry.running ? 'running' : 'waiting';
-    let line = `${last ? '└─' : '├─'} context ${index + 1} (async id ${entry.asyncId}): age ${formatDuration(age)}, ${formatSize(entry.contextSize)}, ${state}`;
+    const label = formatLabel(entry.label, maxLabel);
+    let line = `${last ? '└─' : '├─'} context ${index + 1} (async id ${entry.asyncId})${label}: age ${formatDuration(age)}, ${formatSize(entry.contextSize)}, ${state}`;
     if (age >= stuckAfter) line += '  <- stuck?';
     lines.push(line);
 
