@@ -252,3 +252,22 @@ test('sample: 0.25 tracks about a quarter of 2,000 top-level runs; runs nested i
     instance.configure({ monitor: false });
   }
 });
+
+test('docs/monitor.md: the labels example prints the labels it shows', async () => {
+  const fs = require('node:fs');
+  const path = require('node:path');
+  const { runToEnd } = require('./helpers/child');
+  const ROOT = path.join(__dirname, '..');
+  const doc = fs.readFileSync(path.join(ROOT, 'docs', 'monitor.md'), 'utf8');
+  const section = doc.slice(doc.indexOf('### Labels'));
+  const code = /```js\n([\s\S]*?)```/.exec(section)[1];
+  const shown = /\nprints\n\n((?: {4}.*\n)+)/.exec(section)[1].split('\n').map((line) => line.slice(4));
+  const { code: exitCode, stdout, stderr } = await runToEnd(process.execPath, ['-e', code], { cwd: ROOT, timeout: 30_000 });
+  assert.equal(exitCode, 0, stderr);
+  const printed = stdout.trimEnd().split('\n');
+  assert.equal(printed[0], shown[0]);
+  // The tree as shown, but for the time it was taken and the ages.
+  const timeless = (line) => line.replace(/\d{4}-\d\d-\d\dT[\d:.]+Z/, 'T').replace(/\d+ms/g, 'N');
+  assert.deepEqual(printed.slice(1).map(timeless), shown.slice(1, printed.length).map(timeless));
+  assert.equal(printed.length, shown.filter((line) => line !== '').length);
+});
