@@ -114,7 +114,8 @@ async function fire(port, count, prefix) {
 function printMonitor() {
   const report = Context.monitor();
   const types = Object.entries(report.byType).map(([type, n]) => `${type} ${n}`).join(', ');
-  console.log(`\nmonitor: ${report.contexts} live contexts, ${report.size} live resources (${types || 'none'})`);
+  const resources = report.entries.reduce((sum, entry) => sum + entry.children.length, 0);
+  console.log(`\nmonitor: ${report.entries.length} live contexts, ${resources} live resources (${types || 'none'})`);
   for (const entry of report.entries.slice(0, 5)) {
     const kinds = entry.children.map((child) => child.type).join(', ') || 'nothing';
     const state = entry.running ? 'still running' : 'returned';
