@@ -18,7 +18,7 @@ const TSC = path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
 const pkg = require('../package.json');
 
 // Faces written by others: their fixture is compiled when their typings exist.
-const FACES = ['cls', 'als', 'async-context', 'scoped'];
+const FACES = ['cls', 'als', 'async-context', 'scoped', 'otel'];
 
 function link(target, linkPath) {
   fs.mkdirSync(path.dirname(linkPath), { recursive: true });
