@@ -8,46 +8,23 @@
 // Prints one JSON line: { requireMs, totalMs, sinceStartMs, rps, rpsFromStart, cpuMs, wrong,
 // requests }; cpuMs is the CPU time of the whole process (every thread: JIT, GC) over totalMs.
 //
-// The request is the one of workload-promise.js (kept identical by hand: that file runs its
-// driver when loaded). The harness (adapters.js, node:path) is loaded before the clock starts.
+// The request is workload-promise.js's (bench/promise-request.js). The harness (adapters.js,
+// promise-request.js, node:path) is loaded before the clock starts.
 
 const { performance } = require('node:perf_hooks');
 const { adapters } = require('./adapters');
+const { promiseRequest } = require('./promise-request');
 
 const [name, requestsArg = '10000', concurrencyArg = '100'] = process.argv.slice(2);
 const requests = Number(requestsArg);
 const concurrency = Number(concurrencyArg);
-const AWAITS = 20;
 
 const cpuBefore = process.cpuUsage();
 const started = process.hrtime.bigint();
 const adapter = adapters[name]();
 const required = process.hrtime.bigint();
 
-let wrong = 0;
-
-function check(expected, ctx) {
-  const seen = adapter.manual ? ctx : adapter.get();
-  if (seen !== expected) wrong += 1;
-}
-
-async function request(ctx) {
-  for (let i = 0; i < AWAITS; i++) {
-    await Promise.resolve(i);
-    check(ctx, ctx);
-  }
-  await new Promise((resolve) => setImmediate(resolve));
-  check(ctx, ctx);
-  await new Promise((resolve) => process.nextTick(resolve));
-  check(ctx, ctx);
-  await new Promise((resolve) => setTimeout(resolve, 0));
-  check(ctx, ctx);
-}
-
-function handle(id) {
-  const ctx = { id };
-  return adapter.run(() => request(ctx), ctx);
-}
+const { handle, wrong } = promiseRequest(adapter);
 
 async function main() {
   let issued = 0;
@@ -66,7 +43,7 @@ async function main() {
     rps: requests / (totalMs / 1000),
     rpsFromStart: requests / (sinceStartMs / 1000),
     cpuMs: (cpu.user + cpu.system) / 1000,
-    wrong,
+    wrong: wrong(),
     requests,
   })}\n`);
 }
