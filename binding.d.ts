@@ -58,11 +58,52 @@ export interface NativeMonitorReport {
   entries: Array<NativeMonitorEntry>
 }
 
+/** Opens this thread's stall watchdog (see stall_watchdog.rs); its thread starts with `startStallWatchdog`. */
+export declare function openStallWatchdog(thresholdMs: number, beatMs: number, pollMs: number, stderr: boolean, threadId: number, clockNowMs: number): number
+
 /** Opens this environment's tracker and returns its id; it is dropped when the environment exits. */
 export declare function openTracker(): number
 
 /** Deliberately panics; the test suite uses it to prove that panics become JS errors. */
 export declare function panicForTest(message: string): void
+
+/** The cells JS writes at callback boundaries, as a Float64Array over the watchdog's native memory. */
+export declare function stallCells(watchdog: number): Float64Array
+
+/** The label the watchdog's stderr line gives a context (computed in JS before any stall). */
+export declare function stallLabel(watchdog: number, frame: number, label: string): void
+
+export declare function stallLayout(): StallLayout
+
+/** The stall watchdog's shared cell indexes, read once so that JS and Rust cannot drift. */
+export interface StallLayout {
+  cells: number
+  magic: number
+  ack: number
+  beat: number
+  seq: number
+  frame: number
+  asyncId: number
+  typeCode: number
+  born: number
+  labelFrame: number
+  stalls: number
+  stallFrame: number
+  stallStart: number
+  stallAsyncId: number
+  stallTypeCode: number
+  stallBorn: number
+}
+
+export declare function stallTypeName(watchdog: number, code: number, name: string): void
+
+/** How many stall watchdogs run in the process (for tests: workers stop theirs when they exit). */
+export declare function stallWatchdogCount(): number
+
+export declare function startStallWatchdog(watchdog: number): void
+
+/** Stops and joins the watchdog's thread. Unknown ids are ignored (already stopped). */
+export declare function stopStallWatchdog(watchdog: number): void
 
 /** Counters for tests and diagnostics: how many trackers exist in the process and this one's sizes. */
 export declare function trackerStats(tracker: number): TrackerStats

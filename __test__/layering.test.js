@@ -97,11 +97,11 @@ test('the shared floor and the engine never reach up into faces or integrations'
   assert.deepEqual(up.map(show), []);
 });
 
-test('only the engine\'s tracking loads the native core and the event log', () => {
+test('only the engine\'s tracking and stall watchdog load the native core; only tracking the event log', () => {
   const engineFile = (name) => path.join(LIB, 'engine', name);
   const allowed = new Map([
     [path.join(ROOT, 'binding.js'), [engineFile('native.js')]],
-    [engineFile('native.js'), [engineFile('tracking.js'), engineFile('event-log.js')]],
+    [engineFile('native.js'), [engineFile('tracking.js'), engineFile('event-log.js'), engineFile('stall-watchdog.js')]],
     [engineFile('event-log.js'), [engineFile('tracking.js')]],
   ]);
   const wrong = edges.filter((edge) => allowed.has(edge.resolved) && !allowed.get(edge.resolved).includes(edge.from));

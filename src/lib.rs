@@ -9,6 +9,7 @@ mod event_log;
 mod execution_map;
 mod id_map;
 mod monitor;
+mod stall_watchdog;
 mod thread_state;
 mod tracker;
 
@@ -101,6 +102,91 @@ pub fn tracker_stats(tracker: u32) -> Result<TrackerStats> {
       native_bytes: tracker.heap_bytes() as f64,
     }
   })
+}
+
+/// The stall watchdog's shared cell indexes, read once so that JS and Rust cannot drift.
+#[napi(object)]
+pub struct StallLayout {
+  pub cells: u32,
+  pub magic: u32,
+  pub ack: u32,
+  pub beat: u32,
+  pub seq: u32,
+  pub frame: u32,
+  pub async_id: u32,
+  pub type_code: u32,
+  pub born: u32,
+  pub label_frame: u32,
+  pub stalls: u32,
+  pub stall_frame: u32,
+  pub stall_start: u32,
+  pub stall_async_id: u32,
+  pub stall_type_code: u32,
+  pub stall_born: u32,
+}
+
+#[napi(catch_unwind)]
+pub fn stall_layout() -> StallLayout {
+  use stall_watchdog as w;
+  let index = |cell: usize| cell as u32;
+  StallLayout {
+    cells: index(w::CELLS),
+    magic: index(w::MAGIC),
+    ack: index(w::ACK),
+    beat: index(w::BEAT),
+    seq: index(w::SEQ),
+    frame: index(w::FRAME),
+    async_id: index(w::ASYNC_ID),
+    type_code: index(w::TYPE),
+    born: index(w::BORN),
+    label_frame: index(w::LABEL_FRAME),
+    stalls: index(w::STALLS),
+    stall_frame: index(w::STALL_FRAME),
+    stall_start: index(w::STALL_START),
+    stall_async_id: index(w::STALL_ASYNC_ID),
+    stall_type_code: index(w::STALL_TYPE),
+    stall_born: index(w::STALL_BORN),
+  }
+}
+
+/// Opens this thread's stall watchdog (see stall_watchdog.rs); its thread starts with `startStallWatchdog`.
+#[napi(catch_unwind)]
+pub fn open_stall_watchdog(env: Env, threshold_ms: f64, beat_ms: f64, poll_ms: f64, stderr: bool, thread_id: u32, clock_now_ms: f64) -> Result<u32> {
+  stall_watchdog::open(&env, stall_watchdog::Options { threshold_ms, beat_ms, poll_ms, stderr, thread_id, clock_now_ms })
+}
+
+/// The cells JS writes at callback boundaries, as a Float64Array over the watchdog's native memory.
+#[napi(catch_unwind)]
+pub fn stall_cells(watchdog: u32) -> Result<Float64Array> {
+  stall_watchdog::cells(watchdog)
+}
+
+#[napi(catch_unwind)]
+pub fn start_stall_watchdog(watchdog: u32) -> Result<()> {
+  stall_watchdog::start(watchdog)
+}
+
+/// Stops and joins the watchdog's thread. Unknown ids are ignored (already stopped).
+#[napi(catch_unwind)]
+pub fn stop_stall_watchdog(watchdog: u32) -> Result<()> {
+  stall_watchdog::stop(watchdog)
+}
+
+/// The label the watchdog's stderr line gives a context (computed in JS before any stall).
+#[napi(catch_unwind)]
+pub fn stall_label(watchdog: u32, frame: f64, label: String) -> Result<()> {
+  stall_watchdog::set_label(watchdog, frame, label)
+}
+
+#[napi(catch_unwind)]
+pub fn stall_type_name(watchdog: u32, code: u32, name: String) -> Result<()> {
+  stall_watchdog::set_type_name(watchdog, code, name)
+}
+
+/// How many stall watchdogs run in the process (for tests: workers stop theirs when they exit).
+#[napi(catch_unwind)]
+pub fn stall_watchdog_count() -> u32 {
+  stall_watchdog::count()
 }
 
 /// Deliberately panics; the test suite uses it to prove that panics become JS errors.

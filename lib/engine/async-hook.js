@@ -21,6 +21,8 @@ class AsyncHook {
     // The tracker's event log (set by tracking.js, which owns it).
     this.log = null;
     this.tracking = false;
+    // The stall watchdog's `before` callback (stall-watchdog.js), or null.
+    this.boundary = null;
     this.nodeHook = null;
     this.typeInfos = new Map();
     this.typeNames = [];
@@ -79,11 +81,18 @@ class AsyncHook {
     this.install();
   }
 
+  // The stall watchdog on (a callback run at every callback start) or off (null).
+  setBoundary(boundary) {
+    this.boundary = boundary;
+    this.install();
+  }
+
   // Replaces the hook with one that has exactly the callbacks needed now.
   install() {
     if (this.nodeHook !== null) this.nodeHook.disable();
     this.nodeHook = null;
-    const callbacks = this.tracking ? this.trackingCallbacks() : this.propagationCallbacks();
+    let callbacks = this.tracking ? this.trackingCallbacks() : this.propagationCallbacks();
+    if (this.boundary !== null) callbacks = withBoundary(callbacks, this.boundary);
     if (callbacks !== null) this.nodeHook = createHook(callbacks).enable();
   }
 
@@ -142,6 +151,18 @@ class AsyncHook {
       before: strategy.needsBeforeHook ? () => strategy.before() : undefined,
     };
   }
+}
+
+// `callbacks` (or none) plus `boundary` at every callback start, after the strategy's own `before`
+// (which may restore the frame the callback starts in).
+function withBoundary(callbacks, boundary) {
+  const all = callbacks === null ? {} : callbacks;
+  const before = all.before;
+  all.before = before === undefined ? boundary : (asyncId) => {
+    before(asyncId);
+    boundary(asyncId);
+  };
+  return all;
 }
 
 module.exports = { AsyncHook, ONE_SHOT_TYPES };

@@ -40,6 +40,10 @@ class Frame {
     this.openerSlot = 0;
     // True while the synchronous part of the `run` that opened it is on the stack.
     this.pinned = false;
+    // Set only while a stall watchdog runs (stall-watchdog.js): when its context began
+    // (performance.now(), 0 if unknown) and the id of the frame whose label names it.
+    this.bornAt = 0;
+    this.labelFrame = 0;
   }
 }
 

@@ -9,6 +9,8 @@
 //   tracking.js         the native tracker behind monitor() and /cls 'end' (loads the native core,
 //                       on first need: ensureTracker)
 //   failure-context.js  process error events in the failing frame (one process.emit wrapper)
+//   stall-watchdog.js   a native thread that blames event-loop stalls on the running context
+//                       (loads the native core, on first watchStalls)
 //
 // What faces use (each face allocates its own slot and never touches another face's):
 //   allocateSlot()                           a slot for a new owner (instance, namespace, store)
@@ -21,6 +23,7 @@
 //   watch(frame, onFinished), flush()        a frame's end, from the native tree
 //   setTracking(requester, on), monitor(slot), stats()   native tracking and its report
 //   failure                                  the failure context (noteEscape, addRouter)
+//   watchStalls({ thresholdMs, stderr, onStall, labelOf }) -> stop   this thread's stall watchdog
 
 const { Propagation, IDLE_TRACKER } = require('./propagation');
 const { AsyncHook } = require('./async-hook');
@@ -63,6 +66,7 @@ class ContextEngine extends Propagation {
   constructor() {
     super(createStrategy(defaultStrategyName()));
     this.asyncHook = new AsyncHook(this.strategy);
+    this.stallWatchdog = null;
   }
 
   // The native tracker, created (and the native core loaded) on first need: code that never
@@ -115,6 +119,25 @@ class ContextEngine extends Propagation {
 
   monitor(slot) {
     return this.ensureTracker().monitor(slot);
+  }
+
+  // Starts this thread's stall watchdog (stall-watchdog.js); one per thread.
+  watchStalls(options) {
+    if (this.stallWatchdog !== undefined && this.stallWatchdog !== null) {
+      throw new Error('native-execution-context: a stall watchdog already runs on this thread; stop it first');
+    }
+    const runtime = runtimeWithoutAsyncHooks();
+    if (runtime !== null) {
+      throw new Error(`native-execution-context: the stall watchdog needs async_hooks.createHook to see callbacks start, which ${runtime} does not implement`);
+    }
+    const { StallWatchdog } = require('./stall-watchdog');
+    const watchdog = new StallWatchdog(this, options);
+    this.stallWatchdog = watchdog;
+    return () => {
+      if (this.stallWatchdog !== watchdog) return;
+      this.stallWatchdog = null;
+      watchdog.stop();
+    };
   }
 
   stats() {

@@ -56,6 +56,11 @@ class Propagation {
     return readSlot(this.strategy.current(), slot);
   }
 
+  // The value of one owner's slot in a given frame (undefined: no frame, or not set there).
+  valueIn(frame, slot) {
+    return readSlot(frame, slot);
+  }
+
   // A new frame: the current one with `slot` set to `value`, for `enter` or a captured frame.
   derive(slot, value) {
     return this.open(slot, value, false);

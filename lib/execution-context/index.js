@@ -7,6 +7,7 @@ const { engine: getEngine } = require('../engine');
 const { describe } = require('../shared/describe');
 const { defaultLabel } = require('../shared/request-label');
 const { ExecutionContextError, reportMisuse } = require('./errors');
+const { stallOptions } = require('./stall-options');
 
 const engine = getEngine();
 const MONITOR_OPTIONS = ['sample', 'label'];
@@ -164,6 +165,57 @@ class ExecutionContext {
       oldest: oldest === undefined ? null : { asyncId: oldest.asyncId, created: oldest.created, duration: oldest.duration },
       entries,
     };
+  }
+
+  /**
+   * Starts this thread's stall watchdog: a native thread that notices when the event loop has not
+   * turned for `thresholdMs`, writes a line naming the running context to stderr while the stall
+   * lasts, and calls `onStall` here once the loop turns again, with this instance's context value
+   * from the stalled frame. Returns `{ stop() }`. One watchdog per thread.
+   */
+  watchStalls(options) {
+    const { thresholdMs, onStall, stderr } = stallOptions(options);
+    const stop = engine.watchStalls({
+      thresholdMs,
+      stderr,
+      // The stderr line's label must be known before a stall (JS cannot run during one): it is
+      // computed once per new top-level context of this instance, only while a watchdog runs.
+      labelOf: (frame) => this.#labelIn(frame),
+      onStall: (stall) => {
+        if (onStall === undefined) return;
+        const cell = engine.valueIn(stall.frame, this.#slot);
+        const record = {
+          durationMs: stall.durationMs,
+          context: cell === undefined ? undefined : cell.context,
+          label: this.#labelIn(stall.frame),
+          frameId: stall.frameId === 0 ? undefined : stall.frameId,
+          inContext: stall.frameId !== 0,
+          asyncId: stall.asyncId,
+          type: stall.type,
+          ageMs: stall.ageMs,
+        };
+        try {
+          onStall(record);
+        } catch (error) {
+          // The listener's bug, reported; the watchdog and the process go on.
+          process.emitWarning(`native-execution-context: onStall threw: ${error && error.stack ? error.stack : String(error)}`, 'StallWatchdogWarning');
+        }
+      },
+    });
+    return { stop };
+  }
+
+  // This instance's label of the context in `frame` (undefined: none, or not this instance's).
+  #labelIn(frame) {
+    if (frame === undefined || this.#labelling) return undefined;
+    const cell = engine.valueIn(frame, this.#slot);
+    if (cell === undefined) return undefined;
+    this.#labelling = true;
+    try {
+      return labelOf(this.#label, cell.context);
+    } finally {
+      this.#labelling = false;
+    }
   }
 
   // Labels, computed now (never when a context is made), outside every context: a label function
