@@ -74,6 +74,42 @@ declare namespace context {
     entries: MonitorEntry[];
   }
 
+  /** Options of `watchStalls`. */
+  interface StallWatchOptions<C = any> {
+    /** How long the event loop may go without turning before it is a stall, in ms (10 to 2^31-1; default 200). */
+    thresholdMs?: number;
+    /** Called on the blocked thread once its loop turns again. A throw is reported as a warning, never fatal. */
+    onStall?: (stall: Stall<C>) => void;
+    /** Write one line to stderr while the stall lasts, from the watchdog's thread (default true). */
+    stderr?: boolean;
+  }
+
+  /** One stall, as `onStall` receives it. */
+  interface Stall<C = any> {
+    /** From the start of the blocked callback (or of the `run` inside it) to the loop's next turn. */
+    durationMs: number;
+    /** Whether a context was current when the loop stalled (false: outside every context). */
+    inContext: boolean;
+    /** This instance's context in the stalled frame (undefined outside it, or when the loop was starved by many short callbacks). */
+    context: C | undefined;
+    /** The context's monitor label (the configured label function, or the default); undefined when it has none. */
+    label: string | undefined;
+    /** The stalled frame's id, as the stderr line names it; undefined outside every context. */
+    frameId: number | undefined;
+    /** The async id of the callback that was running (0: none, e.g. the main script). */
+    asyncId: number;
+    /** The callback's resource type (async_hooks' name where known, else its class name); undefined without a callback. */
+    type: string | undefined;
+    /** Time since the context began, when it began while a watchdog ran. */
+    ageMs: number | undefined;
+  }
+
+  /** A running stall watchdog. */
+  interface StallWatch {
+    /** Stops the watchdog and joins its thread. Idempotent. */
+    stop(): void;
+  }
+
   type ExecutionContextErrorCode = 'CONTEXT_DOES_NOT_EXIST' | 'UPDATE_BLOCKED' | 'MONITOR_MISS_CONFIGURATION';
 
   interface ExecutionContextError extends Error {
@@ -98,6 +134,13 @@ declare namespace context {
     configure(config?: ExecutionContextConfig): void;
     /** Live contexts and resources; throws MONITOR_MISS_CONFIGURATION unless monitoring is configured (`monitor: true` or an options object). */
     monitor(): MonitorReport;
+    /**
+     * Starts this thread's stall watchdog: a native thread that notices when the event loop has not
+     * turned for `thresholdMs`, names the running context on stderr while the stall lasts, and calls
+     * `onStall` once the loop turns again. Monitoring need not be on. One per thread (workers have
+     * their own); throws while one runs, and on runtimes without `async_hooks.createHook`.
+     */
+    watchStalls<C = any>(options?: StallWatchOptions<C>): StallWatch;
   }
 
   /** The shared instance `require('native-execution-context')` returns. */

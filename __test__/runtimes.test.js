@@ -182,6 +182,18 @@ test(`a /cls context's 'end' ${RUNTIME === null ? 'fires' : `listener throws one
   });
 });
 
+test(`the stall watchdog ${RUNTIME === null ? 'starts and stops' : `throws one error naming ${RUNTIME}`}`, () => {
+  const instance = new ExecutionContext();
+  if (RUNTIME === null) {
+    const watch = instance.watchStalls({ thresholdMs: 1000, stderr: false });
+    watch.stop();
+    return;
+  }
+  const message = `native-execution-context: the stall watchdog needs async_hooks.createHook to see callbacks start, which ${RUNTIME} does not implement`;
+  assert.throws(() => instance.watchStalls({ thresholdMs: 1000 }), { message });
+  assert.throws(() => instance.watchStalls({ thresholdMs: 1000 }), { message });
+});
+
 test(`forcing the resource strategy ${RUNTIME === null ? 'works' : `throws one error naming ${RUNTIME}`}`, () => {
   // A fresh process: the strategy is chosen when the engine is made.
   const script = `

@@ -136,3 +136,46 @@ test('watchStalls rejects bad options with clear errors', () => {
   assert.throws(() => Context.watchStalls({ onStall: 'log' }), { name: 'TypeError', message: /"onStall" must be a function/ });
   assert.throws(() => Context.watchStalls({ stderr: 'no' }), { name: 'TypeError', message: /"stderr" must be a boolean/ });
 });
+
+test('CLI: monitor --stalls <ms> names the blocking Express request on stderr, with its label', async () => {
+  const fs = require('node:fs');
+  const os = require('node:os');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nec-stalls-'));
+  try {
+    const script = path.join(dir, 'slow-server.js');
+    fs.writeFileSync(
+      script,
+      `'use strict';
+const http = require('node:http');
+const express = require(${JSON.stringify(require.resolve('express'))});
+const { contextMiddleware } = require(${JSON.stringify(path.join(__dirname, '..', 'lib', 'express'))});
+const app = express();
+app.use(contextMiddleware());
+app.get('/slow', (req, res) => {
+  const end = Date.now() + 600;
+  while (Date.now() < end);
+  res.end('done');
+});
+const server = app.listen(0, '127.0.0.1', () => {
+  http.get({ host: '127.0.0.1', port: server.address().port, path: '/slow?token=secret', agent: false, headers: { 'x-request-id': 'slow-req-7' } }, (res) => {
+    res.resume();
+    res.on('end', () => process.exit(0));
+  });
+});
+`,
+    );
+    const cli = path.join(__dirname, '..', 'bin', 'cli.js');
+    const { code, stderr } = await runToEnd(process.execPath, [cli, 'monitor', '--interval', '0', '--stalls', '150', script], { timeout: 30_000 });
+    assert.equal(code, 0, stderr);
+    const lines = stderr.split('\n').filter((line) => line.startsWith('native-execution-context: event loop'));
+    assert.equal(lines.length, 1, stderr);
+    assert.match(lines[0], /blocked for \d+ ms \(threshold 150 ms\), in context \d+ GET \/slow slow-req-7, age \d+ ms \(callback: async id \d+, HTTPINCOMINGMESSAGE\)$/);
+    assert.doesNotMatch(stderr, /secret/);
+
+    const bad = await runToEnd(process.execPath, [cli, 'monitor', '--stalls', '5', script], { timeout: 30_000 });
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /--stalls must be at least 10 ms/);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});

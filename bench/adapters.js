@@ -48,6 +48,20 @@ const adapters = {
     Context.configure({ monitor: true });
     return { run: (fn, ctx) => Context.run(fn, ctx), get: () => Context.get() };
   },
+  // The stall watchdog on (watchStalls), monitoring off: its cost is the `before` hook and the
+  // writes at each callback start and run.
+  'native-execution-context (stall watchdog on)': () => {
+    const Context = require(ROOT);
+    Context.watchStalls({ thresholdMs: 1000, stderr: false });
+    return { run: (fn, ctx) => Context.run(fn, ctx), get: () => Context.get() };
+  },
+  // The floor of any watchdog on this engine: knowing the current context at each callback start
+  // takes at least a `before` hook (Node 24's default strategy otherwise runs no hook at all).
+  'native-execution-context + empty before hook': () => {
+    require('node:async_hooks').createHook({ before() {} }).enable();
+    const Context = require(ROOT);
+    return { run: (fn, ctx) => Context.run(fn, ctx), get: () => Context.get() };
+  },
   'node-execution-context 3.1.0': () => {
     const Context = require('node-execution-context');
     return { run: (fn, ctx) => Context.run(fn, ctx), get: () => Context.get() };

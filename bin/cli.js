@@ -2,7 +2,7 @@
 'use strict';
 // native-execution-context CLI.
 //
-//   npx native-execution-context monitor [--interval <ms>] [--stuck <ms>] <script> [script args...]
+//   npx native-execution-context monitor [--interval <ms>] [--stuck <ms>] [--stalls <ms>] <script> [script args...]
 //
 // Runs `node <script>` with monitoring on for the shared instance (a `--require` preload) and
 // prints the live contexts to stderr every interval and when the script exits. Node flags for the
@@ -20,6 +20,8 @@ interval and when the script exits.
 Options (before <script>):
   --interval <ms>   time between reports; 0 reports only at exit (default 5000)
   --stuck <ms>      age from which a context is flagged "stuck?" (default 5000)
+  --stalls <ms>     also run the stall watchdog: a line on stderr names the context that
+                    blocks the event loop for longer than <ms> (10 or more; default off)
   -h, --help        this help
 
 Node flags for the script go in NODE_OPTIONS, e.g. NODE_OPTIONS=--enable-source-maps.`;
@@ -30,7 +32,7 @@ function fail(message) {
 }
 
 function parseMonitorArgs(args) {
-  const options = { interval: 5000, stuck: 5000 };
+  const options = { interval: 5000, stuck: 5000, stalls: 0 };
   let i = 0;
   for (; i < args.length; i++) {
     const arg = args[i];
@@ -43,7 +45,7 @@ function parseMonitorArgs(args) {
       process.exit(0);
     }
     if (!arg.startsWith('-')) break;
-    const match = /^--(interval|stuck)(?:=(.*))?$/.exec(arg);
+    const match = /^--(interval|stuck|stalls)(?:=(.*))?$/.exec(arg);
     if (match === null) fail(`unknown option ${arg}`);
     let value = match[2];
     if (value === undefined) {
@@ -53,6 +55,7 @@ function parseMonitorArgs(args) {
     }
     const ms = Number(value);
     if (value.trim() === '' || !Number.isFinite(ms) || ms < 0) fail(`--${match[1]} must be a number of milliseconds >= 0, got ${JSON.stringify(value)}`);
+    if (match[1] === 'stalls' && ms < 10) fail(`--stalls must be at least 10 ms, got ${JSON.stringify(value)}`);
     options[match[1]] = ms;
   }
   if (i >= args.length) fail('missing <script>');
@@ -68,6 +71,7 @@ function monitor(args) {
       ...process.env,
       NATIVE_EXECUTION_CONTEXT_MONITOR_INTERVAL: String(options.interval),
       NATIVE_EXECUTION_CONTEXT_MONITOR_STUCK: String(options.stuck),
+      NATIVE_EXECUTION_CONTEXT_MONITOR_STALLS: String(options.stalls),
     },
   });
 

@@ -14,6 +14,15 @@ const { log, setEnabled } = require('./logger');
 // request left behind can be found later. It costs throughput: turn it on when you need it.
 Context.configure({ monitor: true });
 
+// The stall watchdog: a native thread that notices when the event loop stops turning for 100 ms,
+// names the request that blocks it on stderr while it is blocked, and reports it here afterwards.
+Context.watchStalls({
+  thresholdMs: 100,
+  onStall({ durationMs, context, label }) {
+    console.log(`stall: request ${label} (${context.method} ${context.path}) blocked the event loop for ${Math.round(durationMs)} ms`);
+  },
+});
+
 // ---- A fake data layer, callback-based like an old driver, with random latency so that
 // concurrent requests interleave and a context mix-up would show.
 const USERS = { 'token-ada': 'ada', 'token-linus': 'linus', 'token-grace': 'grace' };
@@ -73,6 +82,14 @@ app.get('/export', authenticate, (req, res) => {
   enqueueJob('export').then(() => log('export done')); // never runs
   log('export queued');
   res.status(202).json(whoAmI());
+});
+
+// A handler that blocks the event loop: synchronous CPU work (a 300 ms busy loop standing in
+// for a huge JSON.parse or a slow regex). Every other request waits for it.
+app.get('/slow', (req, res) => {
+  const end = Date.now() + 300;
+  while (Date.now() < end);
+  res.json(whoAmI());
 });
 
 // ---- The load: concurrent requests, each checking it got its own context back.
@@ -139,6 +156,9 @@ const server = app.listen(0, '127.0.0.1', async () => {
   setEnabled(false);
   wrong += await fire(port, 30, 'load');
   console.log(`requests: 33, wrong contexts: ${wrong}, exports stuck in the queue: ${stuckJobs.length}`);
+
+  console.log('\n1 request to /slow, which blocks the event loop for 300 ms:');
+  await request(port, '/slow', { 'x-request-id': 'slow-1' });
 
   server.closeIdleConnections();
   await new Promise(setImmediate);

@@ -5,8 +5,8 @@ import Context from 'native-execution-context';
 import { contextMiddleware as expressContext, type ContextMiddleware, type RequestContext } from 'native-execution-context/express';
 import { contextMiddleware as koaContext } from 'native-execution-context/koa';
 import { contextPlugin, type ContextPluginOptions } from 'native-execution-context/fastify';
-import { formatMonitor, formatDuration, type FormatMonitorOptions } from 'native-execution-context/monitor';
-import type { MonitorReport } from 'native-execution-context';
+import { formatMonitor, formatDuration, watchStalls, type FormatMonitorOptions } from 'native-execution-context/monitor';
+import type { MonitorReport, Stall, StallWatch } from 'native-execution-context';
 
 type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
 function expectType<T extends true>(): void {}
@@ -51,5 +51,20 @@ Context.configure({ monitor: true });
 expectType<Equal<typeof formatMonitor, (report: MonitorReport, options?: FormatMonitorOptions) => string>>();
 const tree: string = formatMonitor(Context.monitor(), { now: Date.now(), stuckAfter: 10_000, maxContexts: 20, maxAges: 3, title: 'app' });
 const age: string = formatDuration(1500);
+
+// Stall watchdog: the root face's and /monitor's are the same function.
+const watch: StallWatch = Context.watchStalls<RequestContext>({
+  thresholdMs: 200,
+  stderr: false,
+  onStall(stall) {
+    expectType<Equal<typeof stall, Stall<RequestContext>>>();
+    const id: string | undefined = stall.context?.requestId;
+    const where: string = stall.inContext ? `${stall.label ?? stall.frameId} ${stall.type} ${stall.asyncId}` : 'outside';
+    const took: number = stall.durationMs + (stall.ageMs ?? 0);
+    void [id, where, took];
+  },
+});
+watch.stop();
+watchStalls().stop();
 
 export { chained, fastifyApp, tree, age };

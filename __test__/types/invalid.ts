@@ -3,7 +3,7 @@
 import Context, { ExecutionContextError } from 'native-execution-context';
 import { contextMiddleware } from 'native-execution-context/express';
 import { contextMiddleware as koaContext } from 'native-execution-context/koa';
-import { formatMonitor } from 'native-execution-context/monitor';
+import { formatMonitor, watchStalls } from 'native-execution-context/monitor';
 
 Context.config({ monitor: true }); //! TS2339 Property 'config' does not exist on type 'ExecutionContextAPI'
 Context.run({ requestId: 'a' }, () => 1); //! TS2353 'requestId' does not exist in type '() => unknown'
@@ -20,5 +20,8 @@ contextMiddleware({ header: 42 }); //! TS2322 Type 'number' is not assignable to
 contextMiddleware({ generateId: () => ({ id: 1 }) }); //! TS2322 is not assignable to type 'string | number'
 koaContext({ context: () => 'fields' }); //! TS2322 Type 'string' is not assignable to type 'Record<string, unknown>'
 formatMonitor('report'); //! TS2345 Argument of type 'string' is not assignable to parameter of type 'MonitorReport'
+Context.watchStalls({ threshold: 200 }); //! TS2561 Object literal may only specify known properties
+watchStalls({ onStall: (stall) => stall.durationMs.toUpperCase() }); //! TS2339 Property 'toUpperCase' does not exist on type 'number'
+Context.watchStalls().stop(true); //! TS2554 Expected 0 arguments, but got 1
 
 export { count, codeOf };

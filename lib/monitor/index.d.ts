@@ -1,5 +1,5 @@
 // Typings of native-execution-context/monitor.
-import type { MonitorReport } from '../../index';
+import type { MonitorReport, StallWatchOptions, StallWatch } from '../../index';
 
 export interface FormatMonitorOptions {
   /** The time ages are measured at (Date.now() scale). Default: the durations the report was taken with. */
@@ -24,3 +24,6 @@ export declare function formatMonitor(report: MonitorReport, options?: FormatMon
 
 /** Milliseconds as `850ms`, `12.3s`, `3m05s` or `2h07m`. */
 export declare function formatDuration(ms: number): string;
+
+/** The shared instance's `watchStalls` (see the root face): this thread's stall watchdog. */
+export declare function watchStalls<C = any>(options?: StallWatchOptions<C>): StallWatch;

@@ -148,4 +148,9 @@ function formatMonitor(report, options = {}) {
   return lines.join('\n');
 }
 
-module.exports = { formatMonitor, formatDuration };
+// The shared instance's stall watchdog, here too: a stall report belongs with the monitor's.
+function watchStalls(options) {
+  return require('../execution-context/shared').sharedInstance().watchStalls(options);
+}
+
+module.exports = { formatMonitor, formatDuration, watchStalls };

@@ -5,6 +5,7 @@
 // Settings come from the CLI through the environment:
 //   NATIVE_EXECUTION_CONTEXT_MONITOR_INTERVAL   ms between reports (0: only at exit; default 5000)
 //   NATIVE_EXECUTION_CONTEXT_MONITOR_STUCK      age in ms from which a context is `stuck?` (5000)
+//   NATIVE_EXECUTION_CONTEXT_MONITOR_STALLS     stall watchdog threshold in ms (0: no watchdog)
 // Only the main thread reports: worker threads have instances of their own.
 
 const fs = require('fs');
@@ -31,6 +32,9 @@ if (isMainThread) {
   instance.configure({ monitor: true });
   const interval = milliseconds('NATIVE_EXECUTION_CONTEXT_MONITOR_INTERVAL', 5000);
   const stuckAfter = milliseconds('NATIVE_EXECUTION_CONTEXT_MONITOR_STUCK', 5000);
+  const stalls = milliseconds('NATIVE_EXECUTION_CONTEXT_MONITOR_STALLS', 0);
+  // Its line goes to stderr from the watchdog's own thread, while the script is blocked.
+  if (stalls > 0) instance.watchStalls({ thresholdMs: stalls });
 
   const print = (when) => {
     let text;
