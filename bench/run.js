@@ -93,7 +93,9 @@ const suites = {
       'after about 57 s on Node 20. ' +
       '"other strategy" is native-execution-context forced onto the propagation strategy its default ' +
       'did not pick on this Node (the measurement behind the default). "all tracking hooks, empty" is an empty hook with ' +
-      'every callback monitoring needs and no context library: the floor of any tracker, beside which monitoring on is read.',
+      'every callback monitoring needs and no context library: the floor of any tracker, beside which monitoring on is read. ' +
+      '"stall watchdog on" runs watchStalls (threshold 1 s, no stderr) with monitoring off; "+ empty before hook" is our ' +
+      'engine beside an empty `before` hook: the floor of any watchdog that knows the context at each callback start.',
     config: () => ({ rounds: quick ? 1 : 5, requests: quick ? 5000 : 60000 }),
     run(node, cfg) {
       const names = Object.keys(adapters);
@@ -102,7 +104,7 @@ const suites = {
         const r = runJson(node, 'workload-promise.js', [name, String(requests), '100']);
         return { value: r.rps, wrong: r.wrong };
       }, 'promise');
-      return { rows, table: ratioTable(rows, OURS, 'requests/s', ['no tracking', 'empty init hook', 'all tracking hooks, empty']) };
+      return { rows, table: ratioTable(rows, OURS, 'requests/s', ['no tracking', 'empty init hook', 'all tracking hooks, empty', 'native-execution-context + empty before hook']) };
     },
   },
 

@@ -13,7 +13,9 @@
 # The workload: tracking on, thousands of runs/promises/timers/immediates so the event log is
 # drained many times, monitor reports and engine stats, panics caught at the boundary, bad input
 # at the native boundary (short buffers, counts past the end, unknown engines), and worker
-# threads that open their own engine and are terminated mid-flight (the env cleanup hook).
+# threads that open their own engine and are terminated mid-flight (the env cleanup hook), and
+# stall watchdogs (a native thread reading memory JS writes): started and stopped every round,
+# in workers that are terminated, stalls forced, and the process ending mid-stall.
 
 set -uo pipefail
 
@@ -40,6 +42,10 @@ const engine = globalThis[Symbol.for('native-execution-context.engine@1')];
 Context.configure({ monitor: true });
 const store = new AsyncLocalStorage();
 let wrong = 0;
+let stalls = 0;
+const watchStalls = () => Context.watchStalls({ thresholdMs: 50, onStall: () => { stalls += 1; } });
+let watch = watchStalls();
+const spin = (ms) => { const end = Date.now() + ms; while (Date.now() < end); };
 
 async function requests(count) {
   await Promise.all(Array.from({ length: count }, (_, i) => Context.run(() => store.run(i, async () => {
@@ -54,6 +60,7 @@ function startWorker() {
   return new Worker(`
     const Context = require(${JSON.stringify(root)});
     Context.configure({ monitor: true });
+    Context.watchStalls({ thresholdMs: 20, stderr: false });
     (async () => { for (;;) await Promise.all(Array.from({ length: 20 }, (_, i) => Context.run(async () => { await null; Context.monitor(); }, { i }))); })();
   `, { eval: true });
 }
@@ -68,6 +75,10 @@ function startWorker() {
     try { binding.drain(engine.ensureTracker().id + 1000, new Float64Array(8), 1); } catch {}
     binding.drain(engine.ensureTracker().id, new Float64Array(3), 1000);
     if (typeof report.size !== 'number') wrong += 1;
+    await Context.run(async () => { await null; spin(400); }, { i: 'stall' });
+    await new Promise((resolve) => setTimeout(resolve, 200)); // the heartbeat delivers onStall
+    watch.stop();
+    watch = watchStalls();
   }
   await new Promise((resolve) => setTimeout(resolve, 50));
   await Promise.all(workers.map((worker) => worker.terminate()));
@@ -77,12 +88,16 @@ function startWorker() {
   global.gc?.();
   await new Promise((resolve) => setTimeout(resolve, 20));
   const stats = binding.trackerStats(engine.ensureTracker().id);
-  console.log(`workload: wrong contexts ${wrong}, trackers ${stats.trackers}, events applied ${stats.eventsApplied}, map ${stats.mapSize}`);
-  process.exitCode = wrong === 0 ? 0 : 3;
+  console.log(`workload: wrong contexts ${wrong}, trackers ${stats.trackers}, events applied ${stats.eventsApplied}, map ${stats.mapSize}, stalls ${stalls}, watchdogs ${binding.stallWatchdogCount()}`);
+  // Ends mid-stall, the watchdog still running: its thread is stopped at exit.
+  setTimeout(() => {
+    spin(300);
+    process.exit(wrong === 0 && stalls > 0 ? 0 : 3);
+  }, 1);
 })();
 EOF
 
-echo "valgrind: $(valgrind --version), node $("$NODE" --version), workload: tracking on, 1,000 runs, 2+1 workers terminated mid-flight"
+echo "valgrind: $(valgrind --version), node $("$NODE" --version), workload: tracking on, 1,000 runs, 2+1 workers terminated mid-flight, stall watchdogs"
 started=$(date +%s)
 PACKAGE_ROOT="$ROOT" RUST_BACKTRACE=0 valgrind --tool=memcheck --error-exitcode=99 --leak-check=no --errors-for-leak-kinds=none --track-origins=no \
   --smc-check=all-non-file --num-callers=50 --xml=yes --xml-file="$WORK/memcheck.xml" --log-file="$WORK/valgrind.log" \
@@ -90,7 +105,7 @@ PACKAGE_ROOT="$ROOT" RUST_BACKTRACE=0 valgrind --tool=memcheck --error-exitcode=
 status=$?
 seconds=$(( $(date +%s) - started ))
 # Rust's panic hook prints each (caught) test panic; anything else on stderr is shown.
-grep -v "panicked at\|^valgrind$\|RUST_BACKTRACE\|^note: \|^$" "$WORK/stderr.txt" >&2 || true
+grep -v "panicked at\|^valgrind$\|RUST_BACKTRACE\|^note: \|^$\|^native-execution-context: event loop" "$WORK/stderr.txt" >&2 || true
 
 # Split the XML into errors; an error is ours when one of its frames is in our addon.
 node - "$WORK/memcheck.xml" "$status" "$seconds" "$ROOT" "$("$NODE" --version)" "$(valgrind --version)" "$@" << 'EOF'
@@ -117,7 +132,7 @@ const kinds = (list) => {
   return JSON.stringify(counts);
 };
 console.log(`valgrind: ${seconds} s; node exit status ${status} (99: memcheck found errors somewhere)`);
-say(`${valgrindVersion} (memcheck, \`--leak-check=no\`); workload: tracking on, 1,000 runs, panics, bad native input, 2+1 workers terminated mid-flight.`);
+say(`${valgrindVersion} (memcheck, \`--leak-check=no\`); workload: tracking on, 1,000 runs, panics, bad native input, 2+1 workers terminated mid-flight, stall watchdogs (started and stopped each round, in the workers, stalls forced, exit mid-stall).`);
 say('');
 say('| errors with a frame in our addon | errors elsewhere in the process | node exit status | time |');
 say('|---|---|---:|---:|');

@@ -330,8 +330,11 @@ fn report(shared: &Shared, started_ms: f64) {
       line.push_str(&format!(", age {:.0} ms", (now - born).max(0.0)));
     }
   }
-  if async_id > 0.0 {
+  if async_id > 0.0 && type_code >= 0.0 {
     line.push_str(&format!(" (callback: async id {}, {})", async_id as u64, shared.type_name(type_code)));
+  } else if async_id > 0.0 {
+    // The type is not recorded under every strategy (see lib/engine/stall-watchdog.js).
+    line.push_str(&format!(" (callback: async id {})", async_id as u64));
   }
   line.push('\n');
   // One write of the whole line; an error (stderr closed) is ignored: this thread must not panic.

@@ -123,20 +123,20 @@ class ContextEngine extends Propagation {
 
   // Starts this thread's stall watchdog (stall-watchdog.js); one per thread.
   watchStalls(options) {
-    if (this.stallWatchdog !== undefined && this.stallWatchdog !== null) {
+    if (this.stallWatchdog !== null) {
       throw new Error('native-execution-context: a stall watchdog already runs on this thread; stop it first');
     }
     const runtime = runtimeWithoutAsyncHooks();
     if (runtime !== null) {
       throw new Error(`native-execution-context: the stall watchdog needs async_hooks.createHook to see callbacks start, which ${runtime} does not implement`);
     }
-    const { StallWatchdog } = require('./stall-watchdog');
-    const watchdog = new StallWatchdog(this, options);
-    this.stallWatchdog = watchdog;
+    const { startStallWatchdog } = require('./stall-watchdog');
+    const stop = startStallWatchdog(this, options);
+    this.stallWatchdog = stop;
     return () => {
-      if (this.stallWatchdog !== watchdog) return;
+      if (this.stallWatchdog !== stop) return;
       this.stallWatchdog = null;
-      watchdog.stop();
+      stop();
     };
   }
 

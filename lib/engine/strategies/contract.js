@@ -20,6 +20,9 @@
  * @property {() => Frame | undefined} current          the frame of the running code (undefined: none)
  * @property {(resource: object) => Frame | undefined} propagate  gives a new resource the current
  *                                         frame; returns it (tracking reads it)
+ * @property {((resource: object) => Frame | undefined) | undefined} frameOfResource  only where frames
+ *   ride on resources (`resource`): the frame `resource` carries; the stall watchdog reads it beside
+ *   the resource's type from one executionAsyncResource() call
  * @property {() => void} before           called before a resource's callback (when needsBeforeHook)
  * @property {(frame: Frame | undefined, fn: Function, thisArg: unknown, args: ArrayLike<unknown>) => unknown} runIn
  *                                         fn with `frame` current; the previous frame is back afterwards

@@ -69,6 +69,10 @@ function createResourceStrategy() {
       return executionAsyncResource()[kFrame];
     },
 
+    frameOfResource(resource) {
+      return resource[kFrame];
+    },
+
     // Node 20/22 run 'unhandledRejection' listeners with the rejected promise as the current
     // resource, which carries the frame of the context that created it; Node 24 uses the frame
     // current when it was rejected. Recording that needs a hook on every settled promise, so the
