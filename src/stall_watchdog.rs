@@ -17,6 +17,8 @@
 //! co-owns (an `Arc`), so neither the ArrayBuffer's collection nor the environment's teardown can
 //! free memory under it. `stop` wakes it at once through a condition variable and joins it.
 
+// SAFETY: the one unsafe block of the crate is `cells` below (an external ArrayBuffer over
+// memory this module owns); lib.rs denies unsafe code everywhere else.
 #![allow(unsafe_code)]
 
 use std::collections::{HashMap, VecDeque};
@@ -191,12 +193,13 @@ fn with<T>(id: u32, f: impl FnOnce(&mut Watchdog) -> Result<T>) -> Result<T> {
 /// The shared cells as a Float64Array over native memory. The ArrayBuffer co-owns them.
 pub fn cells(id: u32) -> Result<Float64Array> {
   with(id, |watchdog| {
-    let keep = Arc::clone(&watchdog.shared);
-    let data = keep.cells.as_ptr() as *mut f64;
-    // SAFETY: `data` points to CELLS 8-byte cells owned by `keep`, which the finalizer drops, so
-    // the memory lives as long as the ArrayBuffer (and as long as the thread, which holds its own
+    // `data` points to CELLS 8-byte cells owned by `keep`, which the finalizer drops, so the
+    // memory lives as long as the ArrayBuffer (and as long as the thread, which holds its own
     // Arc). AtomicU64 has u64's layout; JS stores whole aligned 8-byte values, which this side
     // reads with atomic loads.
+    let keep = Arc::clone(&watchdog.shared);
+    let data = keep.cells.as_ptr() as *mut f64;
+    // SAFETY: see above: valid, aligned, CELLS long, and alive until the finalizer runs.
     Ok(unsafe { Float64Array::with_external_data(data, CELLS, move |_, _| drop(keep)) })
   })
 }

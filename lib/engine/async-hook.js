@@ -26,27 +26,57 @@ class AsyncHook {
     this.nodeHook = null;
     this.typeInfos = new Map();
     this.typeNames = [];
-    // Tracked timeouts, weakly: a cleared timeout never fires `after`, and without a `destroy`
-    // hook the only sign is its `_destroyed` flag, checked by `sweepTimeouts`.
-    this.timeouts = new Map();
+    // Tracked timeouts: a cleared timeout never fires `after`, and without a `destroy` hook the
+    // only sign is its `_destroyed` flag, checked by `sweepTimeouts`. Held strongly in a plain
+    // array beside their async ids (16 bytes a timeout; a pending timeout is held by Node's timer
+    // list anyway): a WeakRef and a Map entry per timeout were most of tracking's V8 heap
+    // (bench/workload-tracking-memory.js). The id is not read back from the timeout: its
+    // Symbol.toPrimitive puts a timeout in Node's own id table, for good once it has fired.
+    // A cleared one stays reachable (with its frame) until the next sweep: at most 1,024 new
+    // timeouts later, at the next report or flush, or after the next garbage collection (a
+    // sentinel's finalizer sweeps, so that an abandoned request's frame still gets collected).
+    this.timeouts = [];
+    this.timeoutIds = [];
     this.timeoutsSinceSweep = 0;
+    this.sweepAfterGc = new FinalizationRegistry(() => {
+      this.sentinelArmed = false;
+      if (this.timeouts.length > 0) this.sweepTimeouts();
+      this.armSweepAfterGc();
+    });
+    this.sentinelArmed = false;
     this.serve(strategy);
   }
 
-  // Ends every tracked timeout that was cleared (or collected). O(live tracked timeouts); runs
-  // every 1,024 new timeouts and before every report.
-  sweepTimeouts() {
+  // Ends every tracked timeout that was cleared, has fired, or was never scheduled, compacting
+  // the array in place. O(live tracked timeouts); runs every 1,024 new timeouts (from `init`,
+  // inside the newest one's constructor: `constructing` skips it) and before every report and
+  // flush.
+  sweepTimeouts(constructing = null) {
     this.timeoutsSinceSweep = 0;
-    if (this.log === null) return;
-    for (const [asyncId, ref] of this.timeouts) {
-      const timeout = ref.deref();
+    const timeouts = this.timeouts;
+    const ids = this.timeoutIds;
+    if (this.log === null) {
+      timeouts.length = 0;
+      ids.length = 0;
+      return;
+    }
+    let kept = 0;
+    for (let i = 0; i < timeouts.length; i++) {
+      const timeout = timeouts[i];
       // An unref'd timer (Node's keep-alive and Date-header timers among them) is background
       // work: it does not hold its context open, or `end` would wait seconds on every server.
-      if (timeout === undefined || timeout._destroyed === true || timeout.hasRef() === false) {
-        this.timeouts.delete(asyncId);
-        this.log.settled(asyncId);
+      // `_idleStart` stays null only if the constructor never returned to setTimeout (a stack
+      // overflow inside it): nothing will ever run or clear that timeout.
+      if (timeout !== constructing && (timeout._destroyed === true || timeout.hasRef() === false || timeout._idleStart === null)) {
+        this.log.settled(ids[i]);
+      } else {
+        timeouts[kept] = timeout;
+        ids[kept] = ids[i];
+        kept += 1;
       }
     }
+    timeouts.length = kept;
+    ids.length = kept;
   }
 
   // What the log needs to know about a resource type: its code in reports and whether its
@@ -61,10 +91,19 @@ class AsyncHook {
     return info;
   }
 
+  // One sentinel at a time, only while timeouts are held.
+  armSweepAfterGc() {
+    if (this.sentinelArmed || this.timeouts.length === 0) return;
+    this.sentinelArmed = true;
+    this.sweepAfterGc.register({}, undefined);
+  }
+
   trackTimeout(asyncId, timeout) {
-    this.timeouts.set(asyncId, new WeakRef(timeout));
+    this.timeouts.push(timeout);
+    this.timeoutIds.push(asyncId);
+    if (!this.sentinelArmed) this.armSweepAfterGc();
     this.timeoutsSinceSweep += 1;
-    if (this.timeoutsSinceSweep >= 1024) this.sweepTimeouts();
+    if (this.timeoutsSinceSweep >= 1024) this.sweepTimeouts(timeout);
   }
 
   // Serves `strategy` from now on (the engine's strategy, or a replacement from useStrategy).
