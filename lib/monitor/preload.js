@@ -5,7 +5,11 @@
 // Settings come from the CLI through the environment:
 //   NATIVE_EXECUTION_CONTEXT_MONITOR_INTERVAL   ms between reports (0: only at exit; default 5000)
 //   NATIVE_EXECUTION_CONTEXT_MONITOR_STUCK      age in ms from which a context is `stuck?` (5000)
-// Only the main thread reports: worker threads have instances of their own.
+// The main thread reports every thread (monitor({ threads: 'all' })): its own contexts and those
+// of each worker thread that turned monitoring on for itself (workers have instances of their
+// own; this preload, which workers inherit, changes nothing in them). A worker's contexts and
+// labels are as that worker last published them: within about a second once reports run
+// (lib/engine/publication.js).
 
 const fs = require('fs');
 const { isMainThread } = require('worker_threads');
@@ -35,7 +39,7 @@ if (isMainThread) {
   const print = (when) => {
     let text;
     try {
-      text = formatMonitor(instance.monitor(), { stuckAfter, title: `native-execution-context monitor (${when})` });
+      text = formatMonitor(instance.monitor({ threads: 'all' }), { stuckAfter, title: `native-execution-context monitor (${when})` });
     } catch (error) {
       text = `native-execution-context monitor: no report (${error && error.message})`;
     }
