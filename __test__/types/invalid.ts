@@ -19,6 +19,9 @@ const codeOf = (error: ExecutionContextError): 'SOMETHING_ELSE' => error.code; /
 contextMiddleware({ header: 42 }); //! TS2322 Type 'number' is not assignable to type 'string | false
 contextMiddleware({ generateId: () => ({ id: 1 }) }); //! TS2322 is not assignable to type 'string | number'
 koaContext({ context: () => 'fields' }); //! TS2322 Type 'string' is not assignable to type 'Record<string, unknown>'
-formatMonitor('report'); //! TS2345 Argument of type 'string' is not assignable to parameter of type 'MonitorReport'
+Context.monitor({ threads: 'every' }); //! TS2769 No overload matches this call
+Context.monitor({ threads: 'all' }).entries[0].value; //! TS2339 Property 'value' does not exist on type 'ThreadMonitorEntry'
+Context.monitor().threads; //! TS2339 Property 'threads' does not exist on type 'MonitorReport'
+formatMonitor('report'); //! TS2345 Argument of type 'string' is not assignable to parameter of type 'MonitorReport | AllThreadsMonitorReport'
 
 export { count, codeOf };
