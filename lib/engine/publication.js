@@ -7,12 +7,14 @@
 //   - when the thread takes its own report (the labels are computed then anyway), and
 //   - from a timer ticking every TICK_MS, opened outside every frame and unref'd,
 // and both only while some thread asked for an all-threads report in the last WANTED_FOR_MS
-// (a native timestamp any thread bumps). Until then a tick costs one native call that reads it.
+// (a native timestamp any thread bumps). Otherwise a tick only drains the thread's event log
+// (other threads read the native tree, which the log reaches when it drains, and the events are
+// applied once either way: a drain per second only makes the batches smaller) and publishes
+// resource type names the first time they are seen.
 //
-// So another thread's labels, and its contexts themselves (a thread's event log reaches the
-// native tree when it drains, which a publication does), are at most about TICK_MS old once
-// all-threads reports are being asked for; the first report after a quiet minute may show
-// other threads' contexts late (not yet drained) or without labels.
+// So another thread's contexts are at most about TICK_MS old, and their labels too once
+// all-threads reports are being asked for; the first report after a quiet minute may show other
+// threads' contexts without labels.
 //
 // TICK_MS: a publication describes every live monitored context of the thread (the oldest
 // 10,000 at most, the table's bound). Measured with `node scripts/measure-publication.js` on a
@@ -38,12 +40,10 @@ class Publication {
     return Date.now() - native.allThreadsAskedAt() < WANTED_FOR_MS;
   }
 
-  // While the thread monitors: the timer exists; it publishes only while wanted.
+  // While the thread monitors: every tick drains the log; it publishes only while wanted.
   start() {
     if (this.timer !== null) return;
-    this.timer = this.tracker.runOutsideFrames(() => setInterval(() => {
-      if (this.wanted()) this.publishAll();
-    }, TICK_MS));
+    this.timer = this.tracker.runOutsideFrames(() => setInterval(() => this.tick(), TICK_MS));
     this.timer.unref();
   }
 
@@ -53,12 +53,19 @@ class Publication {
     this.timer = null;
   }
 
-  // Labels of every live monitored context, from the describe function of its owner's slot.
-  publishAll() {
+  tick() {
     const tracker = this.tracker;
     if (tracker.log.failure !== null) return;
     tracker.hook.sweepTimeouts();
     tracker.log.drain();
+    if (this.wanted()) this.publishAll();
+    // Type names, when new ones came (a handful per thread, ever): reports need them from the start.
+    else if (tracker.hook.typeNames.length > this.typeNamesSent) this.publish([], [], []);
+  }
+
+  // Labels of every live monitored context (the log drained), from its owner's describe function.
+  publishAll() {
+    const tracker = this.tracker;
     const describers = tracker.describers();
     const pairs = native.monitoredFrames(tracker.id);
     const frames = [];
