@@ -209,3 +209,13 @@ test('2 workers terminated while the main thread and a worker take reports in a 
   assert.deepEqual(report.threads.map((thread) => thread.threadId), [0, ...workers.map((w) => w.threadId).sort((a, b) => a - b)]);
   for (const { errors } of [...workers, ...doomed]) assert.deepEqual(errors, []);
 });
+
+test('docs/monitor.md\'s example prints every thread\'s contexts with their own labels', async () => {
+  const { runToEnd } = require('./helpers/child');
+  const { code, stdout, stderr } = await runToEnd(process.execPath, [path.join(ROOT, 'examples', 'monitor-threads.js')], { timeout: 15_000, cwd: ROOT });
+  assert.equal(code, 0, stderr);
+  const lines = stdout.split('\n');
+  assert.deepEqual(lines.slice(0, 3), ['thread 0: GET /orders/42', 'thread 1: job 101 (emails), job 102 (reports)', 'thread 2: job 201 (emails), job 202 (reports)']);
+  assert.match(lines[3], /: 3 threads, 5 live contexts, 7 live resources \(PROMISE 5, Timeout 2\)$/);
+  assert.match(stdout, /^└─ thread 2 \(worker\): 2 live contexts, 3 live resources \(PROMISE 2, Timeout 1\)$/m);
+});
