@@ -87,8 +87,8 @@ declare namespace context {
    * An entry of an all-threads report: a MonitorEntry with the id of the thread that owns it.
    * The calling thread's entries are exactly `monitor()`'s. Another thread's context object lives
    * in that thread's isolate and is not in the report: its `label` and `contextSize` are what that
-   * thread's label function and JSON size gave when it last published them (about once a second
-   * while all-threads reports are asked for), absent until then.
+   * thread's label function and JSON size gave when it last published them (woken by the first
+   * all-threads report, then about once a second while such reports are asked for), absent until then.
    */
   interface ThreadMonitorEntry {
     /** `worker_threads.threadId` of the owning thread (0: the main thread). */
@@ -106,7 +106,8 @@ declare namespace context {
   /**
    * One thread's part of an all-threads report. The calling thread's: this instance's contexts.
    * Another thread's: the contexts of the instances monitoring there, as of that thread's last
-   * drain of its event log (about a second old at most while all-threads reports are asked for).
+   * drain of its event log (the first all-threads report wakes it to drain and publish; then
+   * about a second old at most while such reports are asked for).
    */
   interface ThreadMonitorReport {
     threadId: number;

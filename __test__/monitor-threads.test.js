@@ -1,7 +1,7 @@
 'use strict';
 // monitor({ threads: 'all' }) on the root face: every monitoring thread's contexts, tagged with
 // their threadId and labelled by the label function of the thread that owns them (published off
-// the propagation path, within about a second: lib/engine/publication.js), from the main thread
+// the propagation path once an all-threads report wakes them: lib/engine/publication.js), from the main thread
 // and from a worker; threads that only track for /cls 'end' are not listed; reports taken from
 // two threads at once are consistent per thread; workers terminated while reports are being
 // taken simply disappear. monitor() itself keeps its shape.
@@ -38,8 +38,8 @@ async function startWorker(mode, contexts) {
   return { worker, threadId: ready.threadId, own: ready.own, contexts, errors, request };
 }
 
-// Takes all-threads reports until `done(report)` holds (labels of other threads arrive with their
-// next publication, about a second after the first all-threads report); returns the last one.
+// Takes all-threads reports until `done(report)` holds (other threads publish their contexts and
+// labels a moment after the first all-threads report wakes them); returns the last one.
 async function reportUntil(take, done, what) {
   let report;
   for (let i = 0; i < 100; i++) {
@@ -79,6 +79,8 @@ after(async () => {
 
 test('monitor() keeps its shape; bad options throw TypeError or RangeError before anything is read', () => {
   const report = Context.monitor();
+  const publication = globalThis[Symbol.for('native-execution-context.engine@1')].tracker.publication;
+  assert.equal(publication.timer, null, 'no publication runs while nobody asked for an all-threads report');
   assert.deepEqual(Object.keys(report), ['size', 'contexts', 'byType', 'oldest', 'entries']);
   assert.equal(report.entries.length, MAIN_CONTEXTS);
   for (const entry of report.entries) assert.equal('threadId' in entry, false);
@@ -93,6 +95,7 @@ test('monitor() keeps its shape; bad options throw TypeError or RangeError befor
   const off = new Context.ExecutionContext();
   assert.throws(() => off.monitor({ threads: 'al' }), RangeError, 'options are checked first');
   assert.throws(() => off.monitor({ threads: 'all' }), (error) => error.code === 'MONITOR_MISS_CONFIGURATION');
+  assert.equal(publication.timer, null);
 });
 
 test('from the main thread: each of 4 workers\' contexts, tagged with its threadId and labelled by its own label function', async () => {

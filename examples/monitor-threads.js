@@ -1,8 +1,8 @@
 'use strict';
 // Every thread's contexts in one report: the main thread has a request stuck on a promise, and
 // each of two worker threads runs jobs under its own label function, one of them stuck. The main
-// thread asks for an all-threads report, and prints it a second later, once the workers have
-// published their labels (they do so about once a second while such reports are asked for).
+// thread asks for an all-threads report, which wakes the workers, and prints the next one, taken
+// once they have published their contexts and labels (a moment later: one message away).
 //
 //   node examples/monitor-threads.js
 
@@ -20,8 +20,8 @@ if (isMainThread) {
 
   const workers = [new Worker(__filename), new Worker(__filename)];
   Promise.all(workers.map((worker) => new Promise((resolve) => worker.once('message', resolve)))).then(async () => {
-    Context.monitor({ threads: 'all' }); // from now on, workers publish their labels
-    await sleep(1100);
+    Context.monitor({ threads: 'all' }); // wakes the workers: from now on they publish their labels
+    await sleep(200);
     const report = Context.monitor({ threads: 'all' });
     console.log(report.threads.map((thread) => `thread ${thread.threadId}: ${thread.entries.map((entry) => entry.label).join(', ')}`).join('\n'));
     console.log(formatMonitor(report));

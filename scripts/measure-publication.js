@@ -1,7 +1,7 @@
 'use strict';
 // The cost of one label publication (lib/engine/publication.js), which chose its TICK_MS: a
 // thread with N live monitored contexts, each labelled by a template string, publishes them all
-// (a timer tick: drain, the native list of live frames, the label and JSON size of each, the
+// (a tick's work: drain, the native list of live frames, the label and JSON size of each, the
 // native copy).
 //
 //   node scripts/measure-publication.js [--contexts 1000,10000] [--rounds 20]
@@ -28,11 +28,11 @@ for (const count of sizes) {
       await new Promise(() => {});
     }, { method: 'GET', path: `/orders/${opened}`, requestId: `r-${opened.toString(16).padStart(8, '0')}` });
   }
-  publication.tick(); // warm-up
+  publication.publishAll(); // warm-up
   const times = [];
   for (let i = 0; i < rounds; i++) {
     const start = process.hrtime.bigint();
-    publication.tick();
+    publication.publishAll();
     times.push(Number(process.hrtime.bigint() - start) / 1e6);
   }
   times.sort((a, b) => a - b);

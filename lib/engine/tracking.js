@@ -16,7 +16,6 @@ const IDLE_FLUSHES = 20;
 class Tracker {
   constructor(hook) {
     this.id = native.openTracker(threadId);
-    this.threadId = threadId;
     this.hook = hook;
     // Read on the propagation path (propagation.js): plain fields, kept in step by this class.
     this.trackAll = false; // every new frame is tracked (monitoring on)
@@ -105,10 +104,13 @@ class Tracker {
   }
 
   // The contexts of every other monitoring thread (each taken under its own lock, with the labels
-  // its thread published), ordered by thread id. Asking tells every thread to keep publishing.
+  // its thread published), ordered by thread id. Asking wakes every thread to publish (publication.js).
   monitorOtherThreads() {
+    const previous = native.allThreadsAskedAt();
+    const reports = native.monitorAll(this.id);
+    this.publication.asked(previous);
     const now = Date.now();
-    return native.monitorAll(this.id).map((thread) => ({
+    return reports.map((thread) => ({
       threadId: thread.threadId,
       size: thread.size,
       contexts: thread.contexts,

@@ -7,9 +7,9 @@
 //   NATIVE_EXECUTION_CONTEXT_MONITOR_STUCK      age in ms from which a context is `stuck?` (5000)
 // The main thread reports every thread (monitor({ threads: 'all' })): its own contexts and those
 // of each worker thread that turned monitoring on for itself (workers have instances of their
-// own; this preload, which workers inherit, changes nothing in them). A worker's contexts and
-// labels are as that worker last published them: within about a second once reports run
-// (lib/engine/publication.js).
+// own; this preload, which workers inherit, changes nothing in them). The first report wakes
+// them to publish their contexts and labels (lib/engine/publication.js): from the second report
+// on they are current.
 
 const fs = require('fs');
 const { isMainThread } = require('worker_threads');
