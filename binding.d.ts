@@ -9,6 +9,9 @@
  */
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
 
+/** When (Date.now() scale) any thread last asked for an all-threads report; 0: never. */
+export declare function allThreadsAskedAt(): number
+
 /** Allocates the event log the bridge writes into (owned by Rust until handed to V8). */
 export declare function createLog(): Float64Array
 
@@ -33,10 +36,24 @@ export interface LogLayout {
 /** Live contexts and resources, for one owner's slot or (when `slot` is absent) all of them. */
 export declare function monitor(tracker: number, slot?: number | undefined | null): NativeMonitorReport
 
+/** The reports of every other monitoring thread, each taken under its own lock. */
+export declare function monitorAll(tracker: number): Array<NativeThreadReport>
+
+/**
+ * The live contexts of the monitored slots, oldest first, as [frame, slot, frame, slot, ...]:
+ * what a publication describes (at most as many as the published table keeps).
+ */
+export declare function monitoredFrames(tracker: number): Array<number>
+
 export interface NativeMonitorChild {
   asyncId: number
   typeCode: number
   created: number
+  /**
+   * Only in all-threads reports: the type's name as the owning thread published it (type codes
+   * are per thread).
+   */
+  typeName?: string
 }
 
 export interface NativeMonitorEntry {
@@ -48,6 +65,9 @@ export interface NativeMonitorEntry {
   pinned: boolean
   liveChildren: number
   children: Array<NativeMonitorChild>
+  /** Only in all-threads reports: what the owning thread published (see published.rs). */
+  label?: string
+  contextSize?: number
 }
 
 export interface NativeMonitorReport {
@@ -58,14 +78,40 @@ export interface NativeMonitorReport {
   entries: Array<NativeMonitorEntry>
 }
 
+export interface NativeThreadReport {
+  /** `worker_threads.threadId` of the thread (0: the main thread). */
+  threadId: number
+  /** Live async resources in the thread's execution map. */
+  size: number
+  /** Nodes in the thread's context tree (all owners). */
+  contexts: number
+  /** Contexts of the thread's monitoring owners, with their live resources. */
+  entries: Array<NativeMonitorEntry>
+}
+
 /** Opens this thread's stall watchdog (see stall_watchdog.rs); its thread starts with `startStallWatchdog`. */
 export declare function openStallWatchdog(thresholdMs: number, beatMs: number, pollMs: number, stderr: boolean, threadId: number, clockNowMs: number): number
 
-/** Opens this environment's tracker and returns its id; it is dropped when the environment exits. */
-export declare function openTracker(): number
+/**
+ * Opens this environment's tracker (`thread_id`: its `worker_threads.threadId`) and returns its
+ * id; it is dropped when the environment exits.
+ */
+export declare function openTracker(threadId: number): number
 
 /** Deliberately panics; the test suite uses it to prove that panics become JS errors. */
 export declare function panicForTest(message: string): void
+
+/**
+ * Publishes labels and context sizes of live contexts (`labels[i]`, `sizes[i]` are frames[i]'s)
+ * and, when given, the thread's resource type names, for other threads' reports.
+ */
+export declare function publish(tracker: number, frames: Array<number>, labels: Array<string | undefined | null>, sizes: Array<number>, typeNames?: Array<string> | undefined | null): void
+
+/**
+ * The slots of the owners that monitor in this tracker's thread; empty: the thread does not
+ * monitor and all-threads reports leave it out.
+ */
+export declare function setMonitoredSlots(tracker: number, slots: Array<number>): void
 
 /** The cells JS writes at callback boundaries, as a Float64Array over the watchdog's native memory. */
 export declare function stallCells(watchdog: number): Float64Array

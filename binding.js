@@ -835,13 +835,18 @@ function __napiStampBindingTarget(exportsObject, target) {
 // linked import resolves to `undefined`.
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
+module.exports.allThreadsAskedAt = nativeBinding.allThreadsAskedAt
 module.exports.createLog = nativeBinding.createLog
 module.exports.drain = nativeBinding.drain
 module.exports.logLayout = nativeBinding.logLayout
 module.exports.monitor = nativeBinding.monitor
+module.exports.monitorAll = nativeBinding.monitorAll
+module.exports.monitoredFrames = nativeBinding.monitoredFrames
 module.exports.openStallWatchdog = nativeBinding.openStallWatchdog
 module.exports.openTracker = nativeBinding.openTracker
 module.exports.panicForTest = nativeBinding.panicForTest
+module.exports.publish = nativeBinding.publish
+module.exports.setMonitoredSlots = nativeBinding.setMonitoredSlots
 module.exports.stallCells = nativeBinding.stallCells
 module.exports.stallLabel = nativeBinding.stallLabel
 module.exports.stallLayout = nativeBinding.stallLayout

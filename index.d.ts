@@ -110,6 +110,67 @@ declare namespace context {
     stop(): void;
   }
 
+  /** Options of `monitor()`. */
+  interface MonitorCallOptions {
+    /**
+     * `'current'` (the default): this instance's contexts in this thread, as `monitor()` reports
+     * them. `'all'`: every monitoring thread's contexts too (an AllThreadsMonitorReport).
+     */
+    threads?: 'current' | 'all';
+  }
+
+  /**
+   * An entry of an all-threads report: a MonitorEntry with the id of the thread that owns it.
+   * The calling thread's entries are exactly `monitor()`'s. Another thread's context object lives
+   * in that thread's isolate and is not in the report: its `label` and `contextSize` are what that
+   * thread's label function and JSON size gave when it last published them (woken by the first
+   * all-threads report, then about once a second while such reports are asked for), absent until then.
+   */
+  interface ThreadMonitorEntry {
+    /** `worker_threads.threadId` of the owning thread (0: the main thread). */
+    threadId: number;
+    asyncId: number;
+    created: number;
+    duration: number;
+    /** As in MonitorEntry; absent for another thread's context its thread has not published yet. */
+    contextSize?: number;
+    running: boolean;
+    label?: string;
+    children: MonitorChild[];
+  }
+
+  /**
+   * One thread's part of an all-threads report. The calling thread's: this instance's contexts.
+   * Another thread's: the contexts of the instances monitoring there, as of that thread's last
+   * drain of its event log (the first all-threads report wakes it to drain and publish; then
+   * about a second old at most while such reports are asked for).
+   */
+  interface ThreadMonitorReport {
+    threadId: number;
+    /** The thread's listed contexts plus their live resources. */
+    size: number;
+    /** Live contexts in the thread's native context tree (all owners). */
+    contexts: number;
+    byType: Record<string, number>;
+    oldest: { asyncId: number; created: number; duration: number } | null;
+    entries: ThreadMonitorEntry[];
+  }
+
+  /**
+   * `monitor({ threads: 'all' })`: every thread whose instances monitor (threads that only track
+   * for /cls 'end' are not listed), ordered by thread id, and the sums over them. A worker that
+   * exits or is terminated simply leaves the next report.
+   */
+  interface AllThreadsMonitorReport {
+    size: number;
+    contexts: number;
+    byType: Record<string, number>;
+    oldest: { asyncId: number; created: number; duration: number } | null;
+    /** Every thread's entries, in thread order. */
+    entries: ThreadMonitorEntry[];
+    threads: ThreadMonitorReport[];
+  }
+
   type ExecutionContextErrorCode = 'CONTEXT_DOES_NOT_EXIST' | 'UPDATE_BLOCKED' | 'MONITOR_MISS_CONFIGURATION';
 
   interface ExecutionContextError extends Error {
@@ -133,7 +194,10 @@ declare namespace context {
     /** Without an argument (or with undefined) it changes nothing. */
     configure(config?: ExecutionContextConfig): void;
     /** Live contexts and resources; throws MONITOR_MISS_CONFIGURATION unless monitoring is configured (`monitor: true` or an options object). */
-    monitor(): MonitorReport;
+    monitor(options?: { threads?: 'current' }): MonitorReport;
+    /** Every monitoring thread's live contexts (this thread's as `monitor()` gives them), tagged with their thread id. */
+    monitor(options: { threads: 'all' }): AllThreadsMonitorReport;
+    monitor(options?: MonitorCallOptions): MonitorReport | AllThreadsMonitorReport;
     /**
      * Starts this thread's stall watchdog: a native thread that notices when the event loop has not
      * turned for `thresholdMs`, names the running context on stderr while the stall lasts, and calls

@@ -26,7 +26,7 @@ const KINDS = {
 };
 const RUNS = Number(process.env.RELIABILITY_NATIVE_RUNS) || 600;
 
-let engineId = binding.openTracker();
+let engineId = binding.openTracker(0);
 const buffer = binding.createLog();
 
 function write(records) {
@@ -55,6 +55,11 @@ test('every binding function with wrong types, missing arguments and unknown ids
     drain: (a, b, c) => binding.drain(a, b, c),
     monitor: (a, b) => binding.monitor(a, b),
     trackerStats: (a) => binding.trackerStats(a),
+    openTracker: (a) => binding.openTracker(a),
+    setMonitoredSlots: (a, b) => binding.setMonitoredSlots(a, b),
+    monitorAll: (a) => binding.monitorAll(a),
+    monitoredFrames: (a) => binding.monitoredFrames(a),
+    publish: (a, b, c) => binding.publish(a, b, [c], [c], b),
   };
   let threw = 0;
   for (const [name, call] of Object.entries(calls)) {
@@ -100,7 +105,7 @@ test('random batches of well-formed and malformed records keep the map and the t
   let records = 0;
   fc.assert(
     fc.property(fc.array(fc.oneof({ arbitrary: wellFormed, weight: 4 }, { arbitrary: malformed, weight: 1 }), { maxLength: 300, size: 'medium' }), (batch) => {
-      engineId = binding.openTracker(); // a fresh engine per batch, so that a failure shrinks alone
+      engineId = binding.openTracker(0); // a fresh engine per batch, so that a failure shrinks alone
       for (let i = 0; i < batch.length; i += layout.capacity) write(batch.slice(i, i + layout.capacity));
       records += batch.length;
       consistent('after a random batch');
@@ -135,7 +140,7 @@ test('a very long chain of nested frames finishes without recursion when its roo
 });
 
 test('an Init record under frame 0 (never written by the async hook) is skipped or reported, not kept unreachable', () => {
-  engineId = binding.openTracker();
+  engineId = binding.openTracker(0);
   write([[KINDS.init, 101, 0, 0, 0, 0, 0]]);
   consistent('after Init under frame 0');
 });

@@ -1,7 +1,7 @@
 'use strict';
 // The floors of lib/ (docs/internals.md): every require points down, never sideways between
 // faces. integrations -> faces -> shared -> engine -> native core (binding.js), and inside the
-// engine only tracking loads the native core. bench/ reaches lib/ only through public entry
+// engine only tracking (with its event log and label publication) loads the native core. bench/ reaches lib/ only through public entry
 // points (package.json "exports") or the one engine entry, lib/engine/index.js.
 
 const { test } = require('node:test');
@@ -101,8 +101,10 @@ test('only the engine\'s tracking and stall watchdog load the native core; only 
   const engineFile = (name) => path.join(LIB, 'engine', name);
   const allowed = new Map([
     [path.join(ROOT, 'binding.js'), [engineFile('native.js')]],
-    [engineFile('native.js'), [engineFile('tracking.js'), engineFile('event-log.js'), engineFile('stall-watchdog.js')]],
+    [engineFile('native.js'), [engineFile('tracking.js'), engineFile('event-log.js'), engineFile('publication.js'), engineFile('stall-watchdog.js')]],
     [engineFile('event-log.js'), [engineFile('tracking.js')]],
+    // Tracking's label publication for other threads' reports: loaded with tracking, never before.
+    [engineFile('publication.js'), [engineFile('tracking.js')]],
   ]);
   const wrong = edges.filter((edge) => allowed.has(edge.resolved) && !allowed.get(edge.resolved).includes(edge.from));
   assert.deepEqual(wrong.map(show), []);

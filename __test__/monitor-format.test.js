@@ -128,6 +128,52 @@ test('formatMonitor shows each entry\'s label after its async id; control charac
   assert.throws(() => formatMonitor(report, { maxLabel: 'short' }), { name: 'TypeError', message: /"maxLabel" must be a non-negative number/ });
 });
 
+// An all-threads report (monitor({ threads: 'all' })) of the main thread and two workers.
+function threadsReport() {
+  const entry = (threadId, asyncId, ago, extra) => ({ threadId, asyncId, created: NOW - ago, duration: -1, contextSize: 9, running: false, children: [], ...extra });
+  const promise = (asyncId, ago) => ({ asyncId, type: 'PROMISE', created: NOW - ago, duration: -1 });
+  const threads = [
+    { threadId: 0, size: 3, contexts: 2, byType: {}, oldest: null, entries: [entry(0, 4, 700, { label: 'GET /a', children: [promise(9, 600)] }), entry(0, 5, 6000, { label: 'GET /b' })] },
+    // Worker 3's second context: not yet published by its thread (no label, no size).
+    { threadId: 3, size: 3, contexts: 2, byType: {}, oldest: null, entries: [entry(3, 2, 300, { label: 'job 17', children: [promise(8, 250)] }), { threadId: 3, asyncId: 6, created: NOW - 100, duration: -1, running: true, children: [] }] },
+    { threadId: 5, size: 0, contexts: 0, byType: {}, oldest: null, entries: [] },
+  ];
+  return { size: 6, contexts: 4, byType: {}, oldest: null, entries: threads.flatMap((thread) => thread.entries), threads };
+}
+
+test('formatMonitor groups an all-threads report by thread, numbering contexts across the report', () => {
+  assert.equal(
+    formatMonitor(threadsReport(), { now: NOW }),
+    [
+      'native-execution-context monitor 2026-01-02T03:04:05.000Z: 3 threads, 4 live contexts (1 stuck?), 2 live resources (PROMISE 2)',
+      '├─ thread 0 (main): 2 live contexts (1 stuck?), 1 live resource (PROMISE 1)',
+      '│  ├─ context 1 (async id 5) GET /b: age 6.0s, size 9, waiting  <- stuck?',
+      '│  │  └─ no live resources',
+      '│  └─ context 2 (async id 4) GET /a: age 700ms, size 9, waiting',
+      '│     └─ PROMISE ×1: 600ms',
+      '├─ thread 3 (worker): 2 live contexts, 1 live resource (PROMISE 1)',
+      '│  ├─ context 3 (async id 2) job 17: age 300ms, size 9, waiting',
+      '│  │  └─ PROMISE ×1: 250ms',
+      '│  └─ context 4 (async id 6): age 100ms, size ?, running',
+      '│     └─ no live resources',
+      '└─ thread 5 (worker): no live contexts',
+    ].join('\n'),
+  );
+  // maxContexts applies per thread.
+  const lines = formatMonitor(threadsReport(), { now: NOW, maxContexts: 1 }).split('\n');
+  assert.deepEqual(lines.filter((line) => /… and/.test(line)), ['│  └─ … and 1 more context', '│  └─ … and 1 more context']);
+  assert.match(lines.join('\n'), /context 2 \(async id 2\) job 17/);
+});
+
+test('an all-threads report of a single thread reads as that thread\'s report; a bad threads field is a TypeError', () => {
+  const single = syntheticReport();
+  const [only] = threadsReport().threads;
+  const alone = { ...only, threads: [only] };
+  assert.equal(formatMonitor(alone, { now: NOW }), formatMonitor({ ...only }, { now: NOW }));
+  assert.doesNotMatch(formatMonitor(alone, { now: NOW }), /thread/);
+  assert.throws(() => formatMonitor({ ...single, threads: {} }), { name: 'TypeError', message: /"threads" must be the array monitor\(\{ threads: 'all' \}\) returns, got/ });
+});
+
 test('formatDuration boundaries, and bad input is rejected with a TypeError', () => {
   assert.deepEqual([0, 999, 1000, 1049, 59_999, 60_000, 61_000, 3_599_999, 3_600_000, 7_260_000, -5].map(formatDuration), [
     '0ms',
@@ -270,6 +316,42 @@ const server = app.listen(0, '127.0.0.1', () => {
     // The request's path without its query string, then its id.
     assert.match(report[0], /^└─ context 1 \(async id \d+\) GET \/orders\/42 order-req-1: age \d+ms, size \d+, waiting {2}<- stuck\?$/m, report[0]);
     assert.doesNotMatch(stderr, /secret/);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('CLI: reports from the main thread list a worker that turned monitoring on, with its labels', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nec-cli-'));
+  try {
+    const script = path.join(dir, 'with-worker.js');
+    fs.writeFileSync(
+      script,
+      `'use strict';
+const { Worker, isMainThread, parentPort } = require('node:worker_threads');
+const Context = require(${JSON.stringify(ROOT)});
+if (isMainThread) {
+  Context.run(async () => { await new Promise(() => {}); }, { requestId: 'main-request' });
+  const worker = new Worker(__filename);
+  worker.once('message', () => setTimeout(() => process.exit(0), 2500));
+} else {
+  Context.configure({ monitor: { label: (context) => 'job ' + context.job } });
+  Context.run(async () => { await new Promise(() => {}); }, { job: 17 });
+  parentPort.on('message', () => {}); // stays alive until the process exits
+  parentPort.postMessage('ready');
+}
+`,
+    );
+    const { code, stderr } = await runCli(['monitor', '--interval', '300', script]);
+    assert.equal(code, 0, stderr);
+    const report = stderr.split(/^(?=native-execution-context monitor \()/m).filter((text) => text.startsWith('native-execution-context monitor (at exit)'));
+    assert.equal(report.length, 1, stderr);
+    const lines = report[0].trimEnd().split('\n');
+    assert.match(lines[0], /: 2 threads, 2 live contexts, \d+ live resources/, report[0]);
+    assert.match(lines[1], /^├─ thread 0 \(main\): 1 live context/, report[0]);
+    assert.match(lines[2], /^│  └─ context 1 \(async id \d+\) main-request: age/, report[0]);
+    assert.match(lines[4], /^└─ thread [1-9]\d* \(worker\): 1 live context/, report[0]);
+    assert.match(lines[5], /^ {3}└─ context 2 \(async id \d+\) job 17: age \d+(ms|\.\ds), size 10, waiting$/, report[0]);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

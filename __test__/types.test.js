@@ -97,7 +97,7 @@ const esmTypings = exportAssigned || (typeof rootImport === 'object' && rootImpo
 
 // Two programs, compiled in parallel: every fixture that must compile (diagnostics are told
 // apart by file), and the ones that must fail.
-const VALID = ['root.ts', 'frameworks.ts', ...available.map((face) => `face-${face}.ts`)];
+const VALID = ['root.ts', 'frameworks.ts', 'monitor-threads.ts', ...available.map((face) => `face-${face}.ts`)];
 const CJS = ['root-require.ts', 'root-check.js'];
 const ESM = ['root-esm.mts'];
 // The valid program skips checking the insides of declaration files (@types/node and fastify's
@@ -151,7 +151,7 @@ function diagnosticsOf(result, files) {
   return result.diagnostics.filter((d) => files.includes(d.file));
 }
 
-test(`valid fixtures compile: root, express/koa/fastify/monitor${available.length ? `, ${available.join('/')}` : ''}`, async (t) => {
+test(`valid fixtures compile: root, express/koa/fastify/monitor, monitor threads${available.length ? `, ${available.join('/')}` : ''}`, async (t) => {
   if (missing.length > 0) t.diagnostic(`skipped faces without typings yet: ${missing.join(', ')}`);
   const result = await validRun;
   const unexpected = result.diagnostics.filter((d) => !CJS.includes(d.file) && !ESM.includes(d.file));

@@ -4,11 +4,13 @@
 
 #![deny(unsafe_code)]
 
+mod all_threads;
 mod context_tree;
 mod event_log;
 mod execution_map;
 mod id_map;
 mod monitor;
+mod published;
 mod stall_watchdog;
 mod thread_state;
 mod tracker;
@@ -17,6 +19,7 @@ use napi::bindgen_prelude::{Float64Array, Float64ArraySlice};
 use napi::{Env, Result};
 use napi_derive::napi;
 
+pub use all_threads::NativeThreadReport;
 pub use monitor::{NativeMonitorChild, NativeMonitorEntry, NativeMonitorReport};
 
 /// The record layout the JS event log must write; read once at load so the two sides cannot drift.
@@ -48,10 +51,11 @@ pub fn log_layout() -> LogLayout {
   }
 }
 
-/// Opens this environment's tracker and returns its id; it is dropped when the environment exits.
+/// Opens this environment's tracker (`thread_id`: its `worker_threads.threadId`) and returns its
+/// id; it is dropped when the environment exits.
 #[napi(catch_unwind)]
-pub fn open_tracker(env: Env) -> Result<u32> {
-  thread_state::open(&env)
+pub fn open_tracker(env: Env, thread_id: u32) -> Result<u32> {
+  thread_state::open(&env, thread_id)
 }
 
 /// Allocates the event log the bridge writes into (owned by Rust until handed to V8).
@@ -77,6 +81,55 @@ pub fn monitor(tracker: u32, slot: Option<u32>) -> Result<NativeMonitorReport> {
     monitor::report(tracker, slot)
   })
 }
+
+// --- Every thread's contexts (all-threads reports) ---
+
+/// The slots of the owners that monitor in this tracker's thread; empty: the thread does not
+/// monitor and all-threads reports leave it out.
+#[napi(catch_unwind)]
+pub fn set_monitored_slots(tracker: u32, slots: Vec<u32>) -> Result<()> {
+  thread_state::with_state(tracker, |state| state.monitored_slots = slots)
+}
+
+/// The reports of every other monitoring thread, each taken under its own lock.
+#[napi(catch_unwind)]
+pub fn monitor_all(tracker: u32) -> Vec<NativeThreadReport> {
+  all_threads::report(tracker)
+}
+
+/// When (Date.now() scale) any thread last asked for an all-threads report; 0: never.
+#[napi(catch_unwind)]
+pub fn all_threads_asked_at() -> f64 {
+  all_threads::asked_at()
+}
+
+/// The live contexts of the monitored slots, oldest first, as [frame, slot, frame, slot, ...]:
+/// what a publication describes (at most as many as the published table keeps).
+#[napi(catch_unwind)]
+pub fn monitored_frames(tracker: u32) -> Result<Vec<f64>> {
+  thread_state::with_state(tracker, |state| {
+    let slots = &state.monitored_slots;
+    let mut frames: Vec<(u64, u32)> =
+      state.tracker.tree.iter().filter(|(_, node)| slots.contains(&node.slot)).map(|(&frame, node)| (frame, node.slot)).collect();
+    frames.sort_unstable();
+    frames.truncate(published::MAX_ENTRIES);
+    frames.into_iter().flat_map(|(frame, slot)| [frame as f64, f64::from(slot)]).collect()
+  })
+}
+
+/// Publishes labels and context sizes of live contexts (`labels[i]`, `sizes[i]` are frames[i]'s)
+/// and, when given, the thread's resource type names, for other threads' reports.
+#[napi(catch_unwind)]
+pub fn publish(tracker: u32, frames: Vec<f64>, labels: Vec<Option<String>>, sizes: Vec<f64>, type_names: Option<Vec<String>>) -> Result<()> {
+  thread_state::with_state(tracker, |state| {
+    state.published.publish(&state.tracker.tree, &frames, labels, &sizes);
+    if let Some(names) = type_names {
+      state.published.set_type_names(names);
+    }
+  })
+}
+
+// --- end of every thread's contexts ---
 
 #[napi(object)]
 pub struct TrackerStats {

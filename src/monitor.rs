@@ -10,6 +10,9 @@ pub struct NativeMonitorChild {
   pub async_id: f64,
   pub type_code: u32,
   pub created: f64,
+  /// Only in all-threads reports: the type's name as the owning thread published it (type codes
+  /// are per thread).
+  pub type_name: Option<String>,
 }
 
 #[napi(object)]
@@ -22,6 +25,9 @@ pub struct NativeMonitorEntry {
   pub pinned: bool,
   pub live_children: u32,
   pub children: Vec<NativeMonitorChild>,
+  /// Only in all-threads reports: what the owning thread published (see published.rs).
+  pub label: Option<String>,
+  pub context_size: Option<f64>,
 }
 
 #[napi(object)]
@@ -36,6 +42,11 @@ pub struct NativeMonitorReport {
 /// Builds the report, for one slot (an ExecutionContext instance's slot) or for all of them.
 /// The tracker's orphans must have been swept (`Tracker::sweep_orphans`).
 pub fn report(tracker: &Tracker, slot: Option<u32>) -> NativeMonitorReport {
+  report_where(tracker, |node_slot| slot.is_none_or(|slot| node_slot == slot))
+}
+
+/// Builds the report of the nodes whose slot `keep` accepts (orphans swept, as for `report`).
+pub fn report_where(tracker: &Tracker, keep: impl Fn(u32) -> bool) -> NativeMonitorReport {
   // Nodes count their resources; the resources themselves are found by one pass over the map.
   let mut by_frame: IdMap<Vec<NativeMonitorChild>> = IdMap::default();
   for (&async_id, entry) in tracker.map.iter() {
@@ -43,12 +54,13 @@ pub fn report(tracker: &Tracker, slot: Option<u32>) -> NativeMonitorReport {
       async_id: async_id as f64,
       type_code: entry.type_code,
       created: entry.created,
+      type_name: None,
     });
   }
   let mut entries: Vec<NativeMonitorEntry> = tracker
     .tree
     .iter()
-    .filter(|(_, node)| slot.is_none_or(|slot| node.slot == slot))
+    .filter(|(_, node)| keep(node.slot))
     .map(|(&frame, node)| {
       let mut children = by_frame.remove(&frame).unwrap_or_default();
       children.sort_by(|a, b| a.async_id.total_cmp(&b.async_id));
@@ -61,6 +73,8 @@ pub fn report(tracker: &Tracker, slot: Option<u32>) -> NativeMonitorReport {
         pinned: node.pinned,
         live_children: node.children,
         children,
+        label: None,
+        context_size: None,
       }
     })
     .collect();

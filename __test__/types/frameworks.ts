@@ -6,7 +6,7 @@ import { contextMiddleware as expressContext, type ContextMiddleware, type Reque
 import { contextMiddleware as koaContext } from 'native-execution-context/koa';
 import { contextPlugin, type ContextPluginOptions } from 'native-execution-context/fastify';
 import { formatMonitor, formatDuration, watchStalls, type FormatMonitorOptions } from 'native-execution-context/monitor';
-import type { MonitorReport, Stall, StallWatch } from 'native-execution-context';
+import type { AllThreadsMonitorReport, MonitorReport, Stall, StallWatch } from 'native-execution-context';
 
 type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
 function expectType<T extends true>(): void {}
@@ -48,7 +48,7 @@ async function fastifyApp() {
 
 // Monitor.
 Context.configure({ monitor: true });
-expectType<Equal<typeof formatMonitor, (report: MonitorReport, options?: FormatMonitorOptions) => string>>();
+expectType<Equal<typeof formatMonitor, (report: MonitorReport | AllThreadsMonitorReport, options?: FormatMonitorOptions) => string>>();
 const tree: string = formatMonitor(Context.monitor(), { now: Date.now(), stuckAfter: 10_000, maxContexts: 20, maxAges: 3, title: 'app' });
 const age: string = formatDuration(1500);
 

@@ -19,7 +19,10 @@ const codeOf = (error: ExecutionContextError): 'SOMETHING_ELSE' => error.code; /
 contextMiddleware({ header: 42 }); //! TS2322 Type 'number' is not assignable to type 'string | false
 contextMiddleware({ generateId: () => ({ id: 1 }) }); //! TS2322 is not assignable to type 'string | number'
 koaContext({ context: () => 'fields' }); //! TS2322 Type 'string' is not assignable to type 'Record<string, unknown>'
-formatMonitor('report'); //! TS2345 Argument of type 'string' is not assignable to parameter of type 'MonitorReport'
+Context.monitor({ threads: 'every' }); //! TS2769 No overload matches this call
+Context.monitor({ threads: 'all' }).entries[0].value; //! TS2339 Property 'value' does not exist on type 'ThreadMonitorEntry'
+Context.monitor().threads; //! TS2339 Property 'threads' does not exist on type 'MonitorReport'
+formatMonitor('report'); //! TS2345 Argument of type 'string' is not assignable to parameter of type 'MonitorReport | AllThreadsMonitorReport'
 Context.watchStalls({ threshold: 200 }); //! TS2561 Object literal may only specify known properties
 watchStalls({ onStall: (stall) => stall.durationMs.toUpperCase() }); //! TS2339 Property 'toUpperCase' does not exist on type 'number'
 Context.watchStalls().stop(true); //! TS2554 Expected 0 arguments, but got 1

@@ -22,6 +22,7 @@
 //   release(frame), enter(frame)             end an entered pinned frame's pin / enterWith
 //   watch(frame, onFinished), flush()        a frame's end, from the native tree
 //   setTracking(requester, on), monitor(slot), stats()   native tracking and its report
+//   monitorOtherThreads(), publish(...)      every other thread's report; labels for theirs
 //   failure                                  the failure context (noteEscape, addRouter)
 //   watchStalls({ thresholdMs, stderr, onStall, labelOf }) -> stop   this thread's stall watchdog
 
@@ -113,12 +114,22 @@ class ContextEngine extends Propagation {
   }
 
   // sampleRate: the fraction of new top-level frames to track while `requester` monitors (0..1).
-  setTracking(requester, enabled, sampleRate = 1) {
-    if (enabled || this.tracker !== IDLE_TRACKER) this.ensureTracker().setTracking(requester, enabled, sampleRate);
+  // reported: { slot, describe }, for requesters whose contexts other threads' reports list.
+  setTracking(requester, enabled, sampleRate = 1, reported = undefined) {
+    if (enabled || this.tracker !== IDLE_TRACKER) this.ensureTracker().setTracking(requester, enabled, sampleRate, reported);
   }
 
   monitor(slot) {
     return this.ensureTracker().monitor(slot);
+  }
+
+  monitorOtherThreads() {
+    return this.ensureTracker().monitorOtherThreads();
+  }
+
+  // frameIds[i]'s label and context size, as this thread's own report described them.
+  publish(frameIds, labels, sizes) {
+    this.ensureTracker().publish(frameIds, labels, sizes);
   }
 
   // Starts this thread's stall watchdog (stall-watchdog.js); one per thread.

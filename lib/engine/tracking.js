@@ -4,21 +4,24 @@
 // frame is watched (a /cls context's 'end'); while off, the propagation path never comes here.
 
 const { executionAsyncId } = require('async_hooks');
+const { threadId } = require('worker_threads');
 const native = require('./native');
 const { EventLog } = require('./event-log');
 const { readSlot } = require('./frame');
+const { Publication } = require('./publication');
 
 // Flushes in a row with no new event before the flush timer stops holding the loop open (~20 ms).
 const IDLE_FLUSHES = 20;
 
 class Tracker {
   constructor(hook) {
-    this.id = native.openTracker();
+    this.id = native.openTracker(threadId);
     this.hook = hook;
     // Read on the propagation path (propagation.js): plain fields, kept in step by this class.
     this.trackAll = false; // every new frame is tracked (monitoring on)
     this.active = false; // the async hook writes tracked frames' resources to the log
-    this.requesters = new Map(); // what asked for monitoring (ExecutionContext instances) -> its sample rate
+    // What asked for monitoring (ExecutionContext instances) -> { sampleRate, reported }.
+    this.requesters = new Map();
     this.sampleRate = 1; // the highest rate asked for: the fraction of new top-level frames tracked
     this.log = new EventLog(this.id, (frames) => this.finished(frames), () => {
       this.trackAll = false;
@@ -37,8 +40,10 @@ class Tracker {
       this.frameRefs.delete(frameId);
       this.log.frameCollected(frameId);
     });
-    // The unref'd flush timer must be opened outside every frame: set by the engine.
+    // The unref'd flush and publication timers must be opened outside every frame: set by the engine.
     this.runOutsideFrames = null;
+    // Labels for other threads' all-threads reports (publication.js).
+    this.publication = new Publication(this);
   }
 
   setHookTracking(enabled) {
@@ -73,14 +78,66 @@ class Tracker {
   // While any requester asks for it (monitoring), new frames are tracked in the native tree:
   // every one at rate 1, else that fraction of the top-level ones (with all their children).
   // Watched frames turn the hook's tracking on too, and it stays on while they are watched.
-  setTracking(requester, enabled, sampleRate = 1) {
-    if (enabled) this.requesters.set(requester, sampleRate);
+  // `reported` ({ slot, describe(value) -> { label, contextSize } }): the requester's contexts are
+  // listed in other threads' all-threads reports, described by it (publication.js).
+  setTracking(requester, enabled, sampleRate = 1, reported = undefined) {
+    if (enabled) this.requesters.set(requester, { sampleRate, reported });
     else this.requesters.delete(requester);
     this.sampleRate = 0;
-    for (const rate of this.requesters.values()) if (rate > this.sampleRate) this.sampleRate = rate;
+    for (const { sampleRate: rate } of this.requesters.values()) if (rate > this.sampleRate) this.sampleRate = rate;
     this.trackAll = this.requesters.size > 0 && this.log.failure === null;
     if (this.trackAll && !this.active) this.setHookTracking(true);
     if (!this.trackAll && this.active && this.watchers.size === 0) this.setHookTracking(false);
+    const slots = [...this.describers().keys()];
+    native.setMonitoredSlots(this.id, slots);
+    if (slots.length > 0) this.publication.start();
+    else this.publication.stop();
+  }
+
+  // Slot -> describe function of every requester whose contexts other threads may list.
+  describers() {
+    const describers = new Map();
+    for (const { reported } of this.requesters.values()) {
+      if (reported !== undefined) describers.set(reported.slot, reported.describe);
+    }
+    return describers;
+  }
+
+  // The contexts of every other monitoring thread (each taken under its own lock, with the labels
+  // its thread published), ordered by thread id. Asking wakes every thread to publish (publication.js).
+  monitorOtherThreads() {
+    const previous = native.allThreadsAskedAt();
+    const reports = native.monitorAll(this.id);
+    this.publication.asked(previous);
+    const now = Date.now();
+    return reports.map((thread) => ({
+      threadId: thread.threadId,
+      size: thread.size,
+      contexts: thread.contexts,
+      entries: thread.entries.map((entry) => ({
+        frameId: entry.frame,
+        parentFrameId: entry.parent,
+        slot: entry.slot,
+        asyncId: entry.asyncId,
+        created: entry.created,
+        duration: now - entry.created,
+        running: entry.pinned,
+        liveChildContexts: entry.liveChildren,
+        label: entry.label,
+        contextSize: entry.contextSize,
+        children: entry.children.map((child) => ({
+          asyncId: child.asyncId,
+          type: child.typeName,
+          created: child.created,
+          duration: now - child.created,
+        })),
+      })),
+    }));
+  }
+
+  // Publishes what this thread's own report just described, while all-threads reports are wanted.
+  publish(frameIds, labels, sizes) {
+    if (this.log.failure === null && this.publication.wanted()) this.publication.publish(frameIds, labels, sizes);
   }
 
   // Live contexts (optionally of one owner slot) with their live resources, from the native map.

@@ -3,11 +3,13 @@
 // the shared engine. Each instance owns one slot of the engine's frames; the slot holds a cell
 // `{ context }` shared by every continuation of one run, so `set` reaches all of them.
 
+const { threadId } = require('worker_threads');
 const { engine: getEngine } = require('../engine');
 const { describe } = require('../shared/describe');
 const { defaultLabel } = require('../shared/request-label');
 const { ExecutionContextError, reportMisuse } = require('./errors');
 const { stallOptions } = require('./stall-options');
+const { threadsOption, summarize, allThreadsReport } = require('./thread-reports');
 
 const engine = getEngine();
 const MONITOR_OPTIONS = ['sample', 'label'];
@@ -131,40 +133,20 @@ class ExecutionContext {
     if (monitor !== undefined) {
       this.#monitoring = monitor.enabled;
       this.#label = monitor.label;
-      engine.setTracking(this, monitor.enabled, monitor.sample);
+      engine.setTracking(this, monitor.enabled, monitor.sample, { slot: this.#slot, describe: this.#describe });
     }
   }
 
   // `size` is what node-execution-context's was (its map's size): this instance's live contexts
   // plus their live resources. `contexts` counts the native tree's nodes, every owner's.
-  monitor() {
+  // `{ threads: 'all' }`: every monitoring thread's contexts too (thread-reports.js).
+  monitor(options) {
+    const threads = threadsOption(options);
     if (!this.#monitoring) throw new ExecutionContextError('MONITOR_MISS_CONFIGURATION');
     if (this.#labelling) throw new Error('ExecutionContext.monitor cannot be called from a monitor label function');
-    const report = engine.monitor(this.#slot);
-    const byType = {};
-    let oldest;
-    let size = 0;
-    const entries = report.entries.map((entry) => {
-      size += 1 + entry.children.length;
-      for (const child of entry.children) byType[child.type] = (byType[child.type] || 0) + 1;
-      if (oldest === undefined || entry.created < oldest.created) oldest = entry;
-      return {
-        asyncId: entry.asyncId,
-        created: entry.created,
-        duration: entry.duration,
-        contextSize: entry.value === undefined ? 0 : sizeOf(entry.value.context),
-        running: entry.running,
-        children: entry.children,
-      };
-    });
-    this.#addLabels(report.entries, entries);
-    return {
-      size,
-      contexts: report.contexts,
-      byType,
-      oldest: oldest === undefined ? null : { asyncId: oldest.asyncId, created: oldest.created, duration: oldest.duration },
-      entries,
-    };
+    const own = this.#ownReport();
+    if (threads === 'current') return own;
+    return allThreadsReport(threadId, own, engine.monitorOtherThreads());
   }
 
   /**
@@ -217,6 +199,48 @@ class ExecutionContext {
       this.#labelling = false;
     }
   }
+
+  #ownReport() {
+    const report = engine.monitor(this.#slot);
+    const entries = report.entries.map((entry) => ({
+      asyncId: entry.asyncId,
+      created: entry.created,
+      duration: entry.duration,
+      contextSize: entry.value === undefined ? 0 : sizeOf(entry.value.context),
+      running: entry.running,
+      children: entry.children,
+    }));
+    const { size, byType, oldest } = summarize(entries);
+    this.#addLabels(report.entries, entries);
+    this.#publish(report.entries, entries);
+    return { size, contexts: report.contexts, byType, oldest, entries };
+  }
+
+  // What other threads' all-threads reports show of this thread's contexts: the labels and sizes
+  // just computed (the engine keeps them only while such reports are being asked for).
+  #publish(native, entries) {
+    const frameIds = [];
+    const labels = [];
+    const sizes = [];
+    for (let i = 0; i < entries.length; i++) {
+      if (native[i].value === undefined) continue;
+      frameIds.push(native[i].frameId);
+      labels.push(entries[i].label);
+      sizes.push(entries[i].contextSize);
+    }
+    engine.publish(frameIds, labels, sizes);
+  }
+
+  // The engine's publication timer describes this instance's live contexts for other threads,
+  // outside every context, as a report would.
+  #describe = (cell) => {
+    this.#labelling = true;
+    try {
+      return { label: labelOf(this.#label, cell.context), contextSize: sizeOf(cell.context) };
+    } finally {
+      this.#labelling = false;
+    }
+  };
 
   // Labels, computed now (never when a context is made), outside every context: a label function
   // reads the context it is given, and whatever it starts counts as nobody's work. An entry whose

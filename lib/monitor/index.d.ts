@@ -1,12 +1,12 @@
 // Typings of native-execution-context/monitor.
-import type { MonitorReport, StallWatchOptions, StallWatch } from '../../index';
+import type { MonitorReport, AllThreadsMonitorReport, StallWatchOptions, StallWatch } from '../../index';
 
 export interface FormatMonitorOptions {
   /** The time ages are measured at (Date.now() scale). Default: the durations the report was taken with. */
   now?: number;
   /** Age in ms from which a context is flagged `stuck?` (default 5000). */
   stuckAfter?: number;
-  /** Contexts shown before `… and N more contexts` (default 50). */
+  /** Contexts shown (per thread in an all-threads report) before `… and N more contexts` (default 50). */
   maxContexts?: number;
   /** Ages listed per resource type before `… N more` (default 5). */
   maxAges?: number;
@@ -19,8 +19,9 @@ export interface FormatMonitorOptions {
 /**
  * A `monitor()` report as a readable tree (no trailing newline): live contexts oldest first, each
  * with its label, age, size and state, and its live async resources grouped by type with their ages.
+ * An all-threads report listing several threads has a group per thread, `thread <id> (main|worker)`.
  */
-export declare function formatMonitor(report: MonitorReport, options?: FormatMonitorOptions): string;
+export declare function formatMonitor(report: MonitorReport | AllThreadsMonitorReport, options?: FormatMonitorOptions): string;
 
 /** Milliseconds as `850ms`, `12.3s`, `3m05s` or `2h07m`. */
 export declare function formatDuration(ms: number): string;

@@ -6,7 +6,11 @@
 //   NATIVE_EXECUTION_CONTEXT_MONITOR_INTERVAL   ms between reports (0: only at exit; default 5000)
 //   NATIVE_EXECUTION_CONTEXT_MONITOR_STUCK      age in ms from which a context is `stuck?` (5000)
 //   NATIVE_EXECUTION_CONTEXT_MONITOR_STALLS     stall watchdog threshold in ms (0: no watchdog)
-// Only the main thread reports: worker threads have instances of their own.
+// The main thread reports every thread (monitor({ threads: 'all' })): its own contexts and those
+// of each worker thread that turned monitoring on for itself (workers have instances of their
+// own; this preload, which workers inherit, changes nothing in them). The first report wakes
+// them to publish their contexts and labels (lib/engine/publication.js): from the second report
+// on they are current.
 
 const fs = require('fs');
 const { isMainThread } = require('worker_threads');
@@ -39,7 +43,7 @@ if (isMainThread) {
   const print = (when) => {
     let text;
     try {
-      text = formatMonitor(instance.monitor(), { stuckAfter, title: `native-execution-context monitor (${when})` });
+      text = formatMonitor(instance.monitor({ threads: 'all' }), { stuckAfter, title: `native-execution-context monitor (${when})` });
     } catch (error) {
       text = `native-execution-context monitor: no report (${error && error.message})`;
     }
