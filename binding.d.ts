@@ -15,8 +15,15 @@ export declare function allThreadsAskedAt(): number
 /** Allocates the event log the bridge writes into (owned by Rust until handed to V8). */
 export declare function createLog(): Float64Array
 
-/** Applies the first `count` records of `log`. Returns the watched frames that finished. */
+/**
+ * Applies the first `count` records of `log`, then the collections of tracked frames whose
+ * finalizers ran since (events logged before a collection come first). Returns the watched
+ * frames that finished.
+ */
 export declare function drain(tracker: number, log: Float64Array, count: number): Array<number>
+
+/** The frame objects of `ids` that are still alive (undefined for the others), for reports. */
+export declare function frameObjects(tracker: number, ids: Array<number>): Array<unknown | undefined | null>
 
 export declare function logLayout(): LogLayout
 
@@ -162,3 +169,9 @@ export interface TrackerStats {
   /** Native bytes held by this tracker's execution map and context tree (table capacity). */
   nativeBytes: number
 }
+
+/**
+ * Follows a newly tracked frame object: a weak native reference for reports, and a finalizer
+ * that tells the tree when it is collected (frame_refs.rs).
+ */
+export declare function trackFrame(tracker: number, frame: unknown, id: number): void

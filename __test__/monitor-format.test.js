@@ -300,8 +300,9 @@ const express = require(${JSON.stringify(require.resolve('express'))});
 const { contextMiddleware } = require(${JSON.stringify(path.join(ROOT, 'lib', 'express'))});
 const app = express();
 app.use(contextMiddleware());
+const pending = []; // a queue nobody drains
 app.get('/orders/:id', async (req, res) => {
-  await new Promise(() => {}); // waits on something that never comes
+  await new Promise((resolve) => pending.push(resolve)); // waits on something that never comes
 });
 const server = app.listen(0, '127.0.0.1', () => {
   http.get({ host: '127.0.0.1', port: server.address().port, path: '/orders/42?token=secret', agent: false, headers: { 'x-request-id': 'order-req-1' } }).on('error', () => {});
@@ -330,13 +331,14 @@ test('CLI: reports from the main thread list a worker that turned monitoring on,
       `'use strict';
 const { Worker, isMainThread, parentPort } = require('node:worker_threads');
 const Context = require(${JSON.stringify(ROOT)});
+const pending = []; // a queue nobody drains
 if (isMainThread) {
-  Context.run(async () => { await new Promise(() => {}); }, { requestId: 'main-request' });
+  Context.run(async () => { await new Promise((resolve) => pending.push(resolve)); }, { requestId: 'main-request' });
   const worker = new Worker(__filename);
   worker.once('message', () => setTimeout(() => process.exit(0), 2500));
 } else {
   Context.configure({ monitor: { label: (context) => 'job ' + context.job } });
-  Context.run(async () => { await new Promise(() => {}); }, { job: 17 });
+  Context.run(async () => { await new Promise((resolve) => pending.push(resolve)); }, { job: 17 });
   parentPort.on('message', () => {}); // stays alive until the process exits
   parentPort.postMessage('ready');
 }

@@ -59,12 +59,15 @@ const workers = [];
 let clsWorker;
 // The main thread's own contexts, labelled m-<n>, waiting forever.
 const MAIN_CONTEXTS = 2;
+// Their resolvers, held (as a stuck request's are by what it waits on): an unreachable promise
+// and its context would be collected.
+const stuck = [];
 
 before(async () => {
   Context.configure({ monitor: { label: (context) => `m-${context.n}` } });
   for (let n = 0; n < MAIN_CONTEXTS; n++) {
     Context.run(async () => {
-      await new Promise(() => {});
+      await new Promise((resolve) => stuck.push(resolve));
     }, { n });
   }
   // Different counts per worker, so that a thread's entries cannot pass for another's.

@@ -11,11 +11,14 @@ const Context = require('native-execution-context');
 const { formatMonitor } = require('native-execution-context/monitor');
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+// A queue nobody drains: whoever waits on it waits forever (an unreachable promise would be
+// garbage collected, and its context with it).
+const queue = [];
 
 if (isMainThread) {
   Context.configure({ monitor: { label: (context) => `${context.method} ${context.path}` } });
   Context.run(async () => {
-    await new Promise(() => {}); // stuck: nobody settles this promise
+    await new Promise((resolve) => queue.push(resolve)); // stuck: nobody drains the queue
   }, { method: 'GET', path: '/orders/42' });
 
   const workers = [new Worker(__filename), new Worker(__filename)];
@@ -30,7 +33,7 @@ if (isMainThread) {
 } else {
   Context.configure({ monitor: { label: (context) => `job ${context.job} (${context.queue})` } });
   Context.run(async () => {
-    await new Promise(() => {}); // stuck
+    await new Promise((resolve) => queue.push(resolve)); // stuck
   }, { job: threadId * 100 + 1, queue: 'emails' });
   Context.run(async () => {
     await sleep(60_000); // waiting on a timer

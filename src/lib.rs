@@ -8,6 +8,7 @@ mod all_threads;
 mod context_tree;
 mod event_log;
 mod execution_map;
+mod frame_refs;
 mod id_map;
 mod monitor;
 mod published;
@@ -15,7 +16,7 @@ mod stall_watchdog;
 mod thread_state;
 mod tracker;
 
-use napi::bindgen_prelude::{Float64Array, Float64ArraySlice};
+use napi::bindgen_prelude::{Float64Array, Float64ArraySlice, Unknown};
 use napi::{Env, Result};
 use napi_derive::napi;
 
@@ -64,13 +65,31 @@ pub fn create_log() -> Float64Array {
   Float64Array::new(vec![0.0; event_log::STRIDE * event_log::CAPACITY])
 }
 
-/// Applies the first `count` records of `log`. Returns the watched frames that finished.
+/// Applies the first `count` records of `log`, then the collections of tracked frames whose
+/// finalizers ran since (events logged before a collection come first). Returns the watched
+/// frames that finished.
 #[napi(catch_unwind)]
-pub fn drain(tracker: u32, log: Float64ArraySlice, count: u32) -> Result<Vec<f64>> {
-  thread_state::with(tracker, |tracker| {
-    tracker.apply_batch(&log, count as usize);
-    tracker.tree.take_finished_watched().into_iter().map(|frame| frame as f64).collect()
+pub fn drain(env: Env, tracker: u32, log: Float64ArraySlice, count: u32) -> Result<Vec<f64>> {
+  thread_state::with_state(tracker, |state| {
+    state.tracker.apply_batch(&log, count as usize);
+    for frame in state.frames.take_collected(&env) {
+      state.tracker.apply(event_log::Event::FrameCollected { frame });
+    }
+    state.tracker.tree.take_finished_watched().into_iter().map(|frame| frame as f64).collect()
   })
+}
+
+/// Follows a newly tracked frame object: a weak native reference for reports, and a finalizer
+/// that tells the tree when it is collected (frame_refs.rs).
+#[napi(catch_unwind)]
+pub fn track_frame(env: Env, tracker: u32, frame: Unknown, id: f64) -> Result<()> {
+  thread_state::with_state(tracker, |state| state.frames.track(&env, &frame, id as u64))?
+}
+
+/// The frame objects of `ids` that are still alive (undefined for the others), for reports.
+#[napi(catch_unwind)]
+pub fn frame_objects<'env>(env: &'env Env, tracker: u32, ids: Vec<f64>) -> Result<Vec<Option<Unknown<'env>>>> {
+  thread_state::with_state(tracker, |state| ids.iter().map(|&id| state.frames.get(env, id as u64)).collect())
 }
 
 /// Live contexts and resources, for one owner's slot or (when `slot` is absent) all of them.
@@ -145,14 +164,16 @@ pub struct TrackerStats {
 #[napi(catch_unwind)]
 pub fn tracker_stats(tracker: u32) -> Result<TrackerStats> {
   let trackers = thread_state::count();
-  thread_state::with(tracker, |tracker| {
+  thread_state::with_state(tracker, |state| {
+    let frames = state.frames.heap_bytes();
+    let tracker = &mut state.tracker;
     tracker.sweep_orphans();
     TrackerStats {
       trackers,
       map_size: u32::try_from(tracker.map.len()).unwrap_or(u32::MAX),
       contexts: u32::try_from(tracker.tree.len()).unwrap_or(u32::MAX),
       events_applied: tracker.events_applied as f64,
-      native_bytes: tracker.heap_bytes() as f64,
+      native_bytes: (tracker.heap_bytes() + frames) as f64,
     }
   })
 }

@@ -17,8 +17,8 @@
 //! co-owns (an `Arc`), so neither the ArrayBuffer's collection nor the environment's teardown can
 //! free memory under it. `stop` wakes it at once through a condition variable and joins it.
 
-// SAFETY: the one unsafe block of the crate is `cells` below (an external ArrayBuffer over
-// memory this module owns); lib.rs denies unsafe code everywhere else.
+// SAFETY: this module's one unsafe block is `cells` below (an external ArrayBuffer over memory
+// this module owns); lib.rs denies unsafe code everywhere but here and frame_refs.rs.
 #![allow(unsafe_code)]
 
 use std::collections::{HashMap, VecDeque};

@@ -8,6 +8,7 @@ use std::sync::LazyLock;
 use dashmap::DashMap;
 use napi::{Env, Error, Result, Status};
 
+use crate::frame_refs::FrameRefs;
 use crate::published::Published;
 use crate::tracker::Tracker;
 
@@ -23,6 +24,8 @@ pub struct ThreadState {
   pub monitored_slots: Vec<u32>,
   /// Labels, context sizes and resource type names the thread published for other threads.
   pub published: Published,
+  /// Weak references to the tracked frames, and the queue of collected ones.
+  pub frames: FrameRefs,
 }
 
 static TRACKERS: LazyLock<DashMap<u32, ThreadState>> = LazyLock::new(DashMap::new);

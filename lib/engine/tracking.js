@@ -28,7 +28,6 @@ class Tracker {
       this.setHookTracking(false);
     });
     hook.log = this.log;
-    this.frameRefs = new Map();
     this.watchers = new Map();
     this.finishedFrames = [];
     this.flushTimer = null;
@@ -36,10 +35,6 @@ class Tracker {
     // nothing new (see flush).
     this.flushHoldsLoop = false;
     this.idleFlushes = 0;
-    this.registry = new FinalizationRegistry((frameId) => {
-      this.frameRefs.delete(frameId);
-      this.log.frameCollected(frameId);
-    });
     // The unref'd flush and publication timers must be opened outside every frame: set by the engine.
     this.runOutsideFrames = null;
     // Labels for other threads' all-threads reports (publication.js).
@@ -63,8 +58,10 @@ class Tracker {
     if (frame.tracked || this.log.failure !== null) return;
     if (!this.active) this.setHookTracking(true);
     frame.tracked = true;
-    this.registry.register(frame, frame.id);
-    this.frameRefs.set(frame.id, new WeakRef(frame));
+    // A weak native reference (for reports) and a native finalizer (the tree learns of the
+    // frame's collection at the next drain): no WeakRef, Map entry or FinalizationRegistry cell
+    // on the V8 heap (src/frame_refs.rs).
+    native.trackFrame(this.id, frame, frame.id);
     const parentId = parent !== undefined && parent.tracked ? parent.id : 0;
     this.log.frameOpen(frame.id, parentId, frame.openerSlot, executionAsyncId(), frame.pinned, this.log.stamp());
   }
@@ -114,24 +111,7 @@ class Tracker {
       threadId: thread.threadId,
       size: thread.size,
       contexts: thread.contexts,
-      entries: thread.entries.map((entry) => ({
-        frameId: entry.frame,
-        parentFrameId: entry.parent,
-        slot: entry.slot,
-        asyncId: entry.asyncId,
-        created: entry.created,
-        duration: now - entry.created,
-        running: entry.pinned,
-        liveChildContexts: entry.liveChildren,
-        label: entry.label,
-        contextSize: entry.contextSize,
-        children: entry.children.map((child) => ({
-          asyncId: child.asyncId,
-          type: child.typeName,
-          created: child.created,
-          duration: now - child.created,
-        })),
-      })),
+      entries: thread.entries.map((entry) => reportEntry(entry, now, (child) => child.typeName, { label: entry.label, contextSize: entry.contextSize })),
     }));
   }
 
@@ -149,31 +129,18 @@ class Tracker {
     this.log.drain();
     const now = Date.now();
     const report = native.monitor(this.id, slot);
+    const frames = this.frameObjects(report.entries.map((entry) => entry.frame));
     const names = this.hook.typeNames;
     return {
       size: report.size,
       contexts: report.contexts,
-      entries: report.entries.map((entry) => {
-        const frame = this.frameRefs.get(entry.frame)?.deref();
-        return {
-          frameId: entry.frame,
-          parentFrameId: entry.parent,
-          slot: entry.slot,
-          asyncId: entry.asyncId,
-          created: entry.created,
-          duration: now - entry.created,
-          running: entry.pinned,
-          liveChildContexts: entry.liveChildren,
-          value: readSlot(frame, entry.slot),
-          children: entry.children.map((child) => ({
-            asyncId: child.asyncId,
-            type: names[child.typeCode],
-            created: child.created,
-            duration: now - child.created,
-          })),
-        };
-      }),
+      entries: report.entries.map((entry, i) => reportEntry(entry, now, (child) => names[child.typeCode], { value: readSlot(frames[i] ?? undefined, entry.slot) })),
     };
+  }
+
+  // The frame objects of tracked frame ids, undefined for those collected since.
+  frameObjects(ids) {
+    return native.frameObjects(this.id, ids);
   }
 
   // Calls `onFinished` once the frame's run has returned and all work started under it is done.
@@ -251,6 +218,28 @@ class Tracker {
     this.log.drain();
     return native.trackerStats(this.id);
   }
+}
+
+// One native report entry as the engine reports it (this thread's or another's); `details` is what
+// differs: this thread's frame value, or another thread's published label and size.
+function reportEntry(entry, now, typeOf, details) {
+  return {
+    frameId: entry.frame,
+    parentFrameId: entry.parent,
+    slot: entry.slot,
+    asyncId: entry.asyncId,
+    created: entry.created,
+    duration: now - entry.created,
+    running: entry.pinned,
+    liveChildContexts: entry.liveChildren,
+    ...details,
+    children: entry.children.map((child) => ({
+      asyncId: child.asyncId,
+      type: typeOf(child),
+      created: child.created,
+      duration: now - child.created,
+    })),
+  };
 }
 
 module.exports = { Tracker };

@@ -1,0 +1,113 @@
+//! Weak references to tracked frames, in native memory. A report needs each live context's frame
+//! object (for its value) and the tree must learn when a frame is garbage collected (its
+//! never-settled promises are then orphans). In JS that took a WeakRef, a Map entry and a
+//! FinalizationRegistry cell per tracked frame, about 190 bytes of V8 heap each
+//! (bench/workload-tracking-memory.js). Here it is one N-API finalizer whose returned reference is
+//! weak: the bookkeeping lives outside the V8 heap.
+//!
+//! The finalizer only queues the frame's id (behind its own mutex, never the tracker's lock, so it
+//! is safe whenever Node runs it, during or after a GC). The tracker applies the queue at its next
+//! drain, after the events logged before the collection, and only then deletes the reference, as
+//! N-API requires for a reference returned by `napi_add_finalizer`.
+
+// SAFETY: raw N-API calls on references this module creates and deletes, each commented below;
+// lib.rs denies unsafe code everywhere else but stall_watchdog.rs.
+#![allow(unsafe_code)]
+
+use std::ffi::c_void;
+use std::ptr;
+use std::sync::{Arc, Mutex};
+
+use napi::bindgen_prelude::{JsValue, Unknown};
+use napi::{sys, Env, Error, Result, Status};
+
+use crate::id_map::IdMap;
+
+/// A weak `napi_ref` from `napi_add_finalizer`.
+struct WeakFrame(sys::napi_ref);
+
+// SAFETY: the pointer is only passed to N-API calls made with the env of the thread that created
+// it (every method below takes that env from a call on that thread); other threads that lock this
+// tracker's state for an all-threads report never touch it.
+unsafe impl Send for WeakFrame {}
+// SAFETY: as above: shared references never use the pointer.
+unsafe impl Sync for WeakFrame {}
+
+/// What a frame's finalizer needs: its id and the queue it goes to.
+struct Collected {
+  frame: u64,
+  queue: Arc<Mutex<Vec<u64>>>,
+}
+
+#[derive(Default)]
+pub struct FrameRefs {
+  refs: IdMap<WeakFrame>,
+  collected: Arc<Mutex<Vec<u64>>>,
+}
+
+impl FrameRefs {
+  /// Native bytes of the table (N-API's own reference records are counted by Node, not here).
+  pub fn heap_bytes(&self) -> usize {
+    self.refs.capacity() * (std::mem::size_of::<u64>() + std::mem::size_of::<WeakFrame>() + 1)
+  }
+
+  /// Starts following `frame` (tracked as `id`). Tracking a frame twice is a no-op.
+  pub fn track(&mut self, env: &Env, frame: &Unknown, id: u64) -> Result<()> {
+    if self.refs.contains_key(&id) {
+      return Ok(());
+    }
+    let data = Box::into_raw(Box::new(Collected { frame: id, queue: Arc::clone(&self.collected) }));
+    let mut reference: sys::napi_ref = ptr::null_mut();
+    // SAFETY: `env` and the value come from the current N-API call on this thread; `data` is a
+    // leaked Box that `finalize` reclaims exactly once (N-API calls it once per registration).
+    let status = unsafe {
+      sys::napi_add_finalizer(env.raw(), frame.value().value, data.cast::<c_void>(), Some(finalize), ptr::null_mut(), &mut reference)
+    };
+    if status != sys::Status::napi_ok {
+      // SAFETY: the registration failed, so N-API will never call `finalize` with `data`.
+      drop(unsafe { Box::from_raw(data) });
+      return Err(Error::new(Status::InvalidArg, "native-execution-context: a tracked frame must be an object".to_owned()));
+    }
+    self.refs.insert(id, WeakFrame(reference));
+    Ok(())
+  }
+
+  /// The frames collected since the last call, their references deleted.
+  pub fn take_collected(&mut self, env: &Env) -> Vec<u64> {
+    let ids = std::mem::take(&mut *self.collected.lock().unwrap_or_else(|poisoned| poisoned.into_inner()));
+    for id in &ids {
+      if let Some(weak) = self.refs.remove(id) {
+        // SAFETY: the finalizer of this reference has run (that is how the id got queued), which
+        // is when N-API allows deleting a reference returned by napi_add_finalizer.
+        unsafe { sys::napi_delete_reference(env.raw(), weak.0) };
+      }
+    }
+    ids
+  }
+
+  /// The frame object of `id` while it is alive (None: not tracked here, or collected).
+  pub fn get<'env>(&self, env: &'env Env, id: u64) -> Option<Unknown<'env>> {
+    let weak = self.refs.get(&id)?;
+    let mut value: sys::napi_value = ptr::null_mut();
+    // SAFETY: `weak.0` is a live reference of this env (deleted only in take_collected, which
+    // also removes it from the table).
+    let status = unsafe { sys::napi_get_reference_value(env.raw(), weak.0, &mut value) };
+    if status != sys::Status::napi_ok || value.is_null() {
+      return None;
+    }
+    // SAFETY: `value` was just returned by N-API for this env.
+    Some(unsafe { Unknown::from_raw_unchecked(env.raw(), value) })
+  }
+}
+
+/// Runs when a tracked frame is collected (or at the environment's teardown): queues its id.
+/// Never panics and never calls into JS.
+// SAFETY: called by N-API only, with the `data` pointer registered in `track`.
+unsafe extern "C" fn finalize(_env: sys::napi_env, data: *mut c_void, _hint: *mut c_void) {
+  // SAFETY: `data` is the Box leaked in `track`, handed back once by N-API.
+  let Collected { frame, queue } = *unsafe { Box::from_raw(data.cast::<Collected>()) };
+  // A statement, so that the guard is dropped before `queue`.
+  if let Ok(mut pending) = queue.lock() {
+    pending.push(frame);
+  };
+}
