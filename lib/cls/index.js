@@ -14,7 +14,7 @@
 //   namespace.js        class Namespace: run/bind/enter/exit/get/set on its slot
 //   registry.js         the thread's namespaces object, also process.namespaces
 //   end.js              the 'end' life cycle and the on/once/off every context inherits
-//   emitter-binding.js  bindEmitter's patch of an emitter's listener methods
+//   (bindEmitter's patch of an emitter is ../shared/emitter-binding.js, shared with /otel)
 //   errors.js           errors decorated with their context (ERROR_SYMBOL)
 
 const assert = require('assert');

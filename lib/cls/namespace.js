@@ -8,7 +8,7 @@ const util = require('util');
 const { executionAsyncId } = require('async_hooks');
 const { engine: getEngine } = require('../engine');
 const { BASE, NAMESPACE_STATE, lookup } = require('./end');
-const { bindEmitter } = require('./emitter-binding');
+const { bindEmitter } = require('../shared/emitter-binding');
 const { ERROR_SYMBOL, isObject, decorate } = require('./errors');
 const { EnteredEntry, findEntry, enteredValues, withoutEntry } = require('../shared/entered-stack');
 
@@ -17,6 +17,8 @@ const engine = getEngine();
 // A versioned protocol name: destroyNamespace/reset of any copy of this package release a
 // namespace through it.
 const RELEASE_KEY = Symbol.for('native-execution-context.cls.release@1');
+// The versioned protocol name under which every copy of this package finds an emitter's patch.
+const EMITTER_KEY = Symbol.for('native-execution-context.cls.emitter@1');
 
 const NO_CONTEXT = 'No context available. ns.run() or ns.bind() must be called first.';
 
@@ -69,11 +71,12 @@ class Namespace {
     });
     const self = this;
     this.#binder = {
+      owner: this,
       capture: () => self.active,
       // Like cls-hooked's bind at emit time: a listener added outside any context runs in the
       // emitting context, or in a fresh one.
-      call(context, fn) {
-        return self.#call(context || self.active || self.createContext(), fn, undefined, []);
+      run(context, fn, thisArg, args) {
+        return self.#call(context || self.active || self.createContext(), fn, thisArg, args);
       },
     };
   }
@@ -169,7 +172,7 @@ class Namespace {
   bindEmitter(emitter) {
     assert.ok(emitter && emitter.on && emitter.addListener && emitter.emit, 'can only bind real EEs');
     if (!emitter.removeListener) throw new Error('can only wrap real EEs');
-    bindEmitter(emitter, this.#binder);
+    bindEmitter(EMITTER_KEY, emitter, this.#binder);
   }
 
   fromException(exception) {

@@ -9,7 +9,10 @@ const { EventEmitter } = require('events');
 const { engine: getEngine } = require('../engine');
 const { copyNameAndLength } = require('../shared/function-shape');
 const { api } = require('./api');
-const { bindEmitter } = require('./emitter-binding');
+const { bindEmitter } = require('../shared/emitter-binding');
+
+// The versioned protocol name under which every copy of this package finds an emitter's patch.
+const EMITTER_KEY = Symbol.for('native-execution-context.otel.emitter@1');
 const { noteTraceId } = require('./trace-ids');
 
 const engine = getEngine();
@@ -41,7 +44,7 @@ class NativeContextManager {
    */
   bind(context, target) {
     if (target instanceof EventEmitter) {
-      return bindEmitter(target, { owner: this, run: (fn, thisArg, args) => this.#run(context, fn, thisArg, args) });
+      return bindEmitter(EMITTER_KEY, target, { owner: this, capture: () => undefined, run: (_, fn, thisArg, args) => this.#run(context, fn, thisArg, args) });
     }
     if (typeof target !== 'function') return target;
     const manager = this;
