@@ -134,6 +134,20 @@ test('workers have their own watchdogs; terminated ones, even mid-stall, stop th
   assert.equal(lines.find((l) => 'runningAfter' in l).runningAfter, 0);
 });
 
+test('the strategy cannot be switched under a running watchdog', () => {
+  const { spawnSync } = require('node:child_process');
+  const script = `
+    const Context = require(${JSON.stringify(path.join(__dirname, '..'))});
+    const watch = Context.watchStalls({ thresholdMs: 1000, stderr: false });
+    const other = Context.ExecutionContext && require(${JSON.stringify(path.join(__dirname, '..', 'lib', 'engine'))}).engine().strategyName === 'resource' ? 'async-context-frame' : 'resource';
+    try { Context.configure({ strategy: other }); console.log('switched'); } catch (error) { console.log(error.message); }
+    watch.stop();
+  `;
+  const child = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 30_000 });
+  assert.equal(child.status, 0, child.stderr);
+  assert.match(child.stdout, /the strategy can only be chosen before the stall watchdog starts/);
+});
+
 test('watchStalls rejects bad options with clear errors', () => {
   assert.throws(() => Context.watchStalls(5), { name: 'TypeError', message: /expects an options object/ });
   assert.throws(() => Context.watchStalls({ threshold: 5 }), { name: 'TypeError', message: /unknown option "threshold"/ });

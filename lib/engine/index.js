@@ -99,6 +99,9 @@ class ContextEngine extends Propagation {
     if (this.lastFrameId !== 0) {
       throw new Error(`native-execution-context: the strategy can only be chosen before the first context is created (current: ${this.strategy.name})`);
     }
+    if (this.stallWatchdog !== null) {
+      throw new Error(`native-execution-context: the strategy can only be chosen before the stall watchdog starts (current: ${this.strategy.name})`);
+    }
     const previous = this.strategy;
     this.strategy = createStrategy(name);
     this.failure.strategyChanged(previous);
