@@ -13,6 +13,7 @@
 //   npm run bench -- --only otel           Express with OpenTelemetry: our ContextManager against
 //                                          AsyncLocalStorageContextManager beside another library
 //   npm run bench -- --callgrind           instruction counts (valgrind), stable under load
+//   npm run bench -- --rounds 3            interleaved rounds per suite (default: the suite's own)
 
 const { execFileSync, spawn } = require('node:child_process');
 const fs = require('node:fs');
@@ -380,6 +381,8 @@ function runSuites(selected) {
       for (const key of selected) {
         const suite = suites[key];
         const cfg = suite.config();
+        // --rounds N: fewer (or more) interleaved rounds than the suite's default, said in its text.
+        if (option('--rounds') !== undefined && cfg.rounds !== undefined) cfg.rounds = Math.max(1, Number(option('--rounds')));
         perNode.suites[key] = { ...(await suite.run(node, cfg)), cfg };
       }
       results.push(perNode);
