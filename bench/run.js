@@ -87,7 +87,7 @@ const suites = {
   promise: {
     title: 'Promise-heavy workload',
     describe: (cfg) =>
-      `${fmt(cfg.requests)} logical requests, 100 at a time; each runs in its own context and reads it after each of 20 ` +
+      `${fmt(cfg.requests)} logical requests, 100 at a time, ${cfg.rounds} interleaved rounds (one fresh process per implementation per round), medians; each runs in its own context and reads it after each of 20 ` +
       'awaits, a setImmediate, a nextTick and a setTimeout(0). Every process first runs an untimed warm-up of a quarter ' +
       'as many requests. node-execution-context\'s async_hooks mode runs a third of the requests: its map only grows, so its ' +
       'requests/s falls as the count grows (a flattering count for it), and at the full count it ran out of its 4 GB heap ' +
