@@ -4,7 +4,9 @@
 // measures the V8 heap and the tracker's native bytes while all are pending, releases them and
 // checks the native map drains to 0. Run with --expose-gc. Prints one JSON line:
 //   { heapBytes, nativeBytes, mapSize, drainedMapSize, tracked }
-// Usage: node --expose-gc workload-tracking-memory.js <monitor on|off> [requests] [pending]
+// Usage: node --expose-gc workload-tracking-memory.js <on|off|hooks> [requests] [pending]
+//   hooks: monitoring off, but an empty hook with every callback tracking needs (init, before,
+//   after, promiseResolve) enabled: what Node's own hook machinery holds (per-promise async ids).
 
 const path = require('path');
 
@@ -22,6 +24,7 @@ function heapUsed() {
 
 async function main() {
   if (mode === 'on') Context.configure({ monitor: true });
+  if (mode === 'hooks') require('async_hooks').createHook({ init() {}, before() {}, after() {}, promiseResolve() {} }).enable();
   const releases = [];
   const before = heapUsed();
   const done = [];
