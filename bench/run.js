@@ -113,7 +113,9 @@ const suites = {
     title: 'Express over HTTP (loopback)',
     describe: (cfg) =>
       `Express app; a middleware runs each request in a context, the handler reads it after 3 async hops and ` +
-      `answers JSON. Load: autocannon in a separate process, 50 connections, ${cfg.seconds} s per sample after an ` +
+      'answers JSON; ours also with monitoring on (every request, and `sample: 0.1`) and with the stall watchdog on ' +
+      '(threshold 1 s). ' +
+      `Load: autocannon in a separate process, 50 connections, ${cfg.seconds} s per sample after an ` +
       'untimed second of load, ' +
       `${cfg.rounds} interleaved round(s).`,
     config: () => ({ rounds: quick ? 1 : 5, seconds: quick ? 2 : 5 }),
@@ -395,7 +397,9 @@ function runSuites(selected) {
 }
 
 async function runExpress(node, cfg) {
-  const names = ['no tracking', OURS, 'node-execution-context 3.1.0', 'AsyncLocalStorage'];
+  // Ours with monitoring on (all requests, and one in ten) and with the stall watchdog on: their
+  // cost on a real server, beside monitoring off.
+  const names = ['no tracking', OURS, `${OURS} (monitor on)`, `${OURS} (monitor on, sample 0.1)`, `${OURS} (stall watchdog on)`, 'node-execution-context 3.1.0', 'AsyncLocalStorage'];
   const samples = Object.fromEntries(names.map((name) => [name, { values: [], wrong: 0 }]));
   for (let round = 1; round <= cfg.rounds; round++) {
     for (let i = 0; i < names.length; i++) {
