@@ -100,7 +100,7 @@ EOF
 echo "valgrind: $(valgrind --version), node $("$NODE" --version), workload: tracking on, 1,000 runs, 2+1 workers terminated mid-flight, stall watchdogs"
 started=$(date +%s)
 PACKAGE_ROOT="$ROOT" RUST_BACKTRACE=0 valgrind --tool=memcheck --error-exitcode=99 --leak-check=no --errors-for-leak-kinds=none --track-origins=no \
-  --smc-check=all-non-file --num-callers=50 --xml=yes --xml-file="$WORK/memcheck.xml" --log-file="$WORK/valgrind.log" \
+  --fair-sched=yes --smc-check=all-non-file --num-callers=50 --xml=yes --xml-file="$WORK/memcheck.xml" --log-file="$WORK/valgrind.log" \
   "$NODE" --expose-gc "$WORK/workload.js" 2> "$WORK/stderr.txt"
 status=$?
 seconds=$(( $(date +%s) - started ))
