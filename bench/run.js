@@ -401,52 +401,37 @@ async function runExpress(node, cfg) {
   // Ours with monitoring on (all requests, and one in ten) and with the stall watchdog on: their
   // cost on a real server, beside monitoring off.
   const names = ['no tracking', OURS, `${OURS} (monitor on)`, `${OURS} (monitor on, sample 0.1)`, `${OURS} (stall watchdog on)`, 'node-execution-context 3.1.0', 'AsyncLocalStorage'];
-  const samples = Object.fromEntries(names.map((name) => [name, { values: [], cpu: [], wrong: 0 }]));
-  for (let round = 1; round <= cfg.rounds; round++) {
-    for (let i = 0; i < names.length; i++) {
-      const name = names[(i + round) % names.length];
-      const { value, wrong, cpuMicros } = await measureExpress(node, name, cfg.seconds);
-      samples[name].values.push(value);
-      samples[name].cpu.push(cpuMicros);
-      samples[name].wrong += wrong;
-    }
-    process.stderr.write(`  express: round ${round}/${cfg.rounds}\n`);
-  }
-  const rows = names.map((name) => ({ name, value: median(samples[name].values), cpu: median(samples[name].cpu), wrong: samples[name].wrong }));
-  const ours = rows.find((row) => row.name === OURS);
-  // Server CPU per request beside requests/s: steadier when other work shares the cores.
-  const lines = [
-    `| implementation | requests/s (median) | ${OURS} / this | server CPU per request (µs, median) | this / ${OURS} | wrong |`,
-    '|---|---:|---:|---:|---:|---:|',
-  ];
-  for (const row of rows) {
-    const name = row.name === 'no tracking' ? 'no context at all *(floor)*' : row.name === OURS ? `**${row.name}**` : row.name;
-    lines.push(`| ${name} | ${fmt(row.value)} | ${(ours.value / row.value).toFixed(2)}x | ${row.cpu.toFixed(1)} | ${(row.cpu / ours.cpu).toFixed(2)}x | ${row.wrong} |`);
-  }
-  return { rows, table: lines.join('\n') };
+  return runHttp(node, cfg, names, 'express', 'workload-express.js', { 'no tracking': 'no context at all *(floor)*' });
 }
 
 async function runOtel(node, cfg) {
   const { pairingNames } = require('./workload-otel');
-  const samples = Object.fromEntries(pairingNames.map((name) => [name, { values: [], cpu: [], wrong: 0 }]));
+  return runHttp(node, cfg, pairingNames, 'otel', 'workload-otel.js', {});
+}
+
+// Interleaved rounds of one server per implementation under HTTP load: requests/s and the
+// server's CPU per request (steadier when other work shares the cores), medians. `shownAs`
+// renames rows in the table (floors).
+async function runHttp(node, cfg, names, label, workload, shownAs) {
+  const samples = Object.fromEntries(names.map((name) => [name, { values: [], cpu: [], wrong: 0 }]));
   for (let round = 1; round <= cfg.rounds; round++) {
-    for (let i = 0; i < pairingNames.length; i++) {
-      const name = pairingNames[(i + round) % pairingNames.length];
-      const { value, wrong, cpuMicros } = await measureExpress(node, name, cfg.seconds, 'workload-otel.js');
+    for (let i = 0; i < names.length; i++) {
+      const name = names[(i + round) % names.length];
+      const { value, wrong, cpuMicros } = await measureExpress(node, name, cfg.seconds, workload);
       samples[name].values.push(value);
       samples[name].cpu.push(cpuMicros);
       samples[name].wrong += wrong;
     }
-    process.stderr.write(`  otel: round ${round}/${cfg.rounds}\n`);
+    process.stderr.write(`  ${label}: round ${round}/${cfg.rounds}\n`);
   }
-  const rows = pairingNames.map((name) => ({ name, value: median(samples[name].values), cpu: median(samples[name].cpu), wrong: samples[name].wrong }));
+  const rows = names.map((name) => ({ name, value: median(samples[name].values), cpu: median(samples[name].cpu), wrong: samples[name].wrong }));
   const ours = rows.find((row) => row.name === OURS);
   const lines = [
     `| implementation | requests/s (median) | ${OURS} / this | server CPU per request (µs, median) | this / ${OURS} | wrong |`,
     '|---|---:|---:|---:|---:|---:|',
   ];
   for (const row of rows) {
-    const name = row.name === OURS ? `**${row.name}**` : row.name;
+    const name = shownAs[row.name] ?? (row.name === OURS ? `**${row.name}**` : row.name);
     lines.push(`| ${name} | ${fmt(row.value)} | ${(ours.value / row.value).toFixed(2)}x | ${row.cpu.toFixed(1)} | ${(row.cpu / ours.cpu).toFixed(2)}x | ${row.wrong} |`);
   }
   return { rows, table: lines.join('\n') };
