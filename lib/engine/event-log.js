@@ -67,10 +67,6 @@ class EventLog {
     this.single(layout.frameRelease, frameId);
   }
 
-  frameCollected(frameId) {
-    this.single(layout.frameCollected, frameId);
-  }
-
   frameWatch(frameId) {
     this.single(layout.frameWatch, frameId);
   }
