@@ -110,7 +110,7 @@ class Publication {
     const objects = tracker.frameObjects(pairs.filter((_, i) => i % 2 === 0));
     for (let i = 0; i < pairs.length; i += 2) {
       const describe = describers.get(pairs[i + 1]);
-      const value = readSlot(objects[i / 2] ?? undefined, pairs[i + 1]);
+      const value = readSlot(objects[i / 2], pairs[i + 1]);
       if (describe === undefined || value === undefined) continue;
       const { label, contextSize } = describe(value);
       frames.push(pairs[i]);

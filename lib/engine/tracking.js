@@ -134,13 +134,14 @@ class Tracker {
     return {
       size: report.size,
       contexts: report.contexts,
-      entries: report.entries.map((entry, i) => reportEntry(entry, now, (child) => names[child.typeCode], { value: readSlot(frames[i] ?? undefined, entry.slot) })),
+      entries: report.entries.map((entry, i) => reportEntry(entry, now, (child) => names[child.typeCode], { value: readSlot(frames[i], entry.slot) })),
     };
   }
 
-  // The frame objects of tracked frame ids, undefined for those collected since.
+  // The frame objects of tracked frame ids, undefined for those collected since (the native side
+  // gives null for those).
   frameObjects(ids) {
-    return native.frameObjects(this.id, ids);
+    return native.frameObjects(this.id, ids).map((frame) => frame ?? undefined);
   }
 
   // Calls `onFinished` once the frame's run has returned and all work started under it is done.
