@@ -73,8 +73,8 @@ function startStallWatchdog(engine, { thresholdMs, stderr, onStall, labelOf }) {
   let current;
   let seenStalls = 0;
   let pending = null;
-  const typeCodes = new Map(); // resource class -> type code (native keeps the names)
-  const typeClasses = [];
+  const typeCodes = new Map(); // resource class -> type code, an index into typeNames
+  const typeNames = [];
   let lastClass = null;
   let lastTypeCode = NO_TYPE;
 
@@ -114,10 +114,10 @@ function startStallWatchdog(engine, { thresholdMs, stderr, onStall, labelOf }) {
   function typeCodeOf(cls) {
     let code = typeCodes.get(cls);
     if (code === undefined) {
-      code = typeClasses.length;
-      typeClasses.push(cls);
+      code = typeNames.length;
+      typeNames.push(typeNameOf(cls));
       typeCodes.set(cls, code);
-      native.stallTypeName(id, code, typeNameOf(cls));
+      native.stallTypeName(id, code, typeNames[code]);
     }
     return code;
   }
@@ -191,7 +191,7 @@ function startStallWatchdog(engine, { thresholdMs, stderr, onStall, labelOf }) {
       frame: stall.frame,
       frameId: stall.frameId,
       asyncId: stall.asyncId,
-      type: stall.asyncId > 0 && stall.typeCode >= 0 ? typeNameOf(typeClasses[stall.typeCode]) : undefined,
+      type: stall.asyncId > 0 && stall.typeCode >= 0 ? typeNames[stall.typeCode] : undefined,
       ageMs: stall.bornAt > 0 ? now - stall.bornAt : undefined,
     });
   }
