@@ -192,11 +192,18 @@ class ExecutionContext {
     if (frame === undefined || this.#labelling) return undefined;
     const cell = engine.valueIn(frame, this.#slot);
     if (cell === undefined) return undefined;
+    return this.#whileLabelling(() => labelOf(this.#label, cell.context));
+  }
+
+  // fn() with label functions running: a label function that asks for a report gets an error,
+  // and one that opens a context gets no stall label, instead of a recursion.
+  #whileLabelling(fn) {
+    const was = this.#labelling;
     this.#labelling = true;
     try {
-      return labelOf(this.#label, cell.context);
+      return fn();
     } finally {
-      this.#labelling = false;
+      this.#labelling = was;
     }
   }
 
@@ -233,32 +240,20 @@ class ExecutionContext {
 
   // The engine's publication timer describes this instance's live contexts for other threads,
   // outside every context, as a report would.
-  #describe = (cell) => {
-    this.#labelling = true;
-    try {
-      return { label: labelOf(this.#label, cell.context), contextSize: sizeOf(cell.context) };
-    } finally {
-      this.#labelling = false;
-    }
-  };
+  #describe = (cell) => this.#whileLabelling(() => ({ label: labelOf(this.#label, cell.context), contextSize: sizeOf(cell.context) }));
 
   // Labels, computed now (never when a context is made), outside every context: a label function
   // reads the context it is given, and whatever it starts counts as nobody's work. An entry whose
   // frame was collected while the report was read has no context, and no label.
   #addLabels(native, entries) {
-    this.#labelling = true;
-    try {
-      engine.runIn(undefined, () => {
-        for (let i = 0; i < entries.length; i++) {
-          const cell = native[i].value;
-          if (cell === undefined) continue;
-          const label = labelOf(this.#label, cell.context);
-          if (label !== undefined) entries[i].label = label;
-        }
-      });
-    } finally {
-      this.#labelling = false;
-    }
+    this.#whileLabelling(() => engine.runIn(undefined, () => {
+      for (let i = 0; i < entries.length; i++) {
+        const cell = native[i].value;
+        if (cell === undefined) continue;
+        const label = labelOf(this.#label, cell.context);
+        if (label !== undefined) entries[i].label = label;
+      }
+    }));
   }
 }
 
