@@ -24,7 +24,7 @@
 use std::collections::{HashMap, VecDeque};
 use std::io::Write;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Condvar, LazyLock, Mutex};
+use std::sync::{Arc, Condvar, LazyLock, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -89,12 +89,12 @@ impl Shared {
   }
 
   fn stopped(&self) -> bool {
-    *self.stop.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    *lock(&self.stop)
   }
 
   /// Sleeps `poll_ms` or until `stop`; returns whether to stop.
   fn sleep(&self) -> bool {
-    let guard = self.stop.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let guard = lock(&self.stop);
     if *guard {
       return true;
     }
@@ -106,18 +106,23 @@ impl Shared {
   }
 
   fn label(&self, frame: u64) -> Option<String> {
-    let labels = self.labels.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let labels = lock(&self.labels);
     labels.by_frame.get(&frame).cloned()
   }
 
   fn type_name(&self, code: f64) -> String {
-    let names = self.type_names.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let names = lock(&self.type_names);
     if code >= 0.0 && (code as usize) < names.len() {
       names[code as usize].clone()
     } else {
       "unknown type".to_owned()
     }
   }
+}
+
+/// A mutex's guard, poisoned or not: a panic elsewhere must not stop the watchdog or its stop.
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+  mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 struct Watchdog {
@@ -127,7 +132,7 @@ struct Watchdog {
 
 impl Watchdog {
   fn stop(&mut self) {
-    *self.shared.stop.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = true;
+    *lock(&self.shared.stop) = true;
     self.shared.wake.notify_all();
     if let Some(thread) = self.thread.take() {
       let _ = thread.join();
@@ -233,7 +238,7 @@ pub fn stop(id: u32) -> Result<()> {
 
 pub fn set_label(id: u32, frame: f64, label: String) -> Result<()> {
   with(id, |watchdog| {
-    let mut labels = watchdog.shared.labels.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let mut labels = lock(&watchdog.shared.labels);
     let frame = frame as u64;
     if labels.by_frame.insert(frame, label).is_none() {
       labels.order.push_back(frame);
@@ -249,7 +254,7 @@ pub fn set_label(id: u32, frame: f64, label: String) -> Result<()> {
 
 pub fn set_type_name(id: u32, code: u32, name: String) -> Result<()> {
   with(id, |watchdog| {
-    let mut names = watchdog.shared.type_names.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let mut names = lock(&watchdog.shared.type_names);
     let code = code as usize;
     if names.len() <= code {
       names.resize(code + 1, String::new());
