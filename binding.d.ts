@@ -38,6 +38,8 @@ export interface LogLayout {
   frameRelease: number
   frameCollected: number
   frameWatch: number
+  promiseInit: number
+  promiseSettled: number
 }
 
 /** Live contexts and resources, for one owner's slot or (when `slot` is absent) all of them. */

@@ -38,6 +38,11 @@ declare namespace context {
 
   /** A live async resource created under a context. */
   interface MonitorChild {
+    /**
+     * Node's async id of the resource. A promise that Node does not number (on Node 24 with the
+     * default strategy, tracking follows promises through V8's promise hooks) shows the engine's
+     * own number, negated: never a Node async id.
+     */
     asyncId: number;
     /** The async_hooks resource type: 'PROMISE', 'Timeout', 'Immediate', 'TCPWRAP', ... */
     type: string;

@@ -507,3 +507,31 @@ test('end is delivered before the process exits when the run\'s last work ends t
   `);
   assert.equal(out, 'last work\nend\n');
 });
+
+// In a fresh process the native core is loaded by the first run that watches an end, and loading
+// it makes Node create a native resource that keeps the context frame current at that moment for
+// good. The second run is collected while nothing else is tracked: no record reaches the event
+// log, and its end must still come from the collection alone.
+test('abandoned runs end once collected: the very first tracked run, and one collected while the log is empty', () => {
+  const out = execFileSync(process.execPath, ['--expose-gc', '-e', `
+    const cls = require(${CLS});
+    const delay = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+    async function abandoned(name) {
+      const ns = cls.createNamespace(name);
+      let ended = false;
+      ns.run((ctx) => {
+        ctx.on('end', () => { ended = true; });
+        (async () => { await new Promise(() => {}); })();
+      });
+      await delay(20);
+      for (let i = 0; i < 40 && !ended; i++) {
+        global.gc();
+        await new Promise((resolve) => setImmediate(resolve));
+        await delay(5);
+      }
+      console.log(name, ended ? 'ended' : 'still pending');
+    }
+    (async () => { await abandoned('first'); await abandoned('second'); })();
+  `], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  assert.equal(out, 'first ended\nsecond ended\n');
+});

@@ -25,6 +25,15 @@ const adapters = {
     let current;
     return { run: (fn, ctx) => { current = ctx; return fn(); }, get: () => current, manual: true };
   },
+  // The floor of a tracker that leaves promises out of the async hook (Node 24's default strategy,
+  // docs/internals.md): an async hook with `trackPromises: false` (older Nodes ignore the option
+  // and still number every promise) and empty V8 promise hooks, no context library.
+  'tracking hooks without promises, empty': () => {
+    require('node:async_hooks').createHook({ init() {}, after() {}, trackPromises: false }).enable();
+    require('node:v8').promiseHooks.createHook({ init() {}, settled() {} });
+    let current;
+    return { run: (fn, ctx) => { current = ctx; return fn(); }, get: () => current, manual: true };
+  },
   // Monitoring on for a tenth of the requests (configure({ monitor: { sample: 0.1 } })).
   'native-execution-context (monitor on, sample 0.1)': () => {
     const Context = require(ROOT);

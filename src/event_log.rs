@@ -17,6 +17,23 @@ pub const AFTER: f64 = 4.0;
 pub const FRAME_RELEASE: f64 = 5.0;
 pub const FRAME_COLLECTED: f64 = 6.0;
 pub const FRAME_WATCH: f64 = 7.0;
+/// A promise followed through V8's promise hooks (Node 24): Node gives it no async id, so JS
+/// numbers it in its own sequence, which these two kinds keep apart from Node's ids.
+pub const PROMISE_INIT: f64 = 8.0;
+pub const PROMISE_SETTLED: f64 = 9.0;
+
+/// The bit that marks an engine-numbered promise's key in the execution map. Node's async ids
+/// are below 2^53 (doubles in JS), so they never carry it.
+pub const OWN_PROMISE: u64 = 1 << 62;
+
+/// The id a report shows for a map key: Node's async id, or minus the engine's own number.
+pub fn reported_id(key: u64) -> f64 {
+  if key & OWN_PROMISE != 0 {
+    -((key & !OWN_PROMISE) as f64)
+  } else {
+    key as f64
+  }
+}
 
 /// One decoded record. Ids are validated here so that nothing below ever sees a bad number.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -65,6 +82,10 @@ pub fn decode(record: &[f64]) -> Option<Event> {
     Event::Init { async_id: id(a)?, frame: id(b)?, type_code: small(c)?, one_shot: d != 0.0, time }
   } else if kind == SETTLED {
     Event::Settled { async_id: id(a)? }
+  } else if kind == PROMISE_INIT {
+    Event::Init { async_id: id(a)? | OWN_PROMISE, frame: id(b)?, type_code: small(c)?, one_shot: false, time }
+  } else if kind == PROMISE_SETTLED {
+    Event::Settled { async_id: id(a)? | OWN_PROMISE }
   } else if kind == AFTER {
     Event::After { async_id: id(a)? }
   } else if kind == FRAME_RELEASE {
@@ -95,6 +116,15 @@ mod tests {
       decode(&record),
       Some(Event::Init { async_id: 42, frame: 7, type_code: 3, one_shot: true, time: 1000.0 })
     );
+  }
+
+  #[test]
+  fn keeps_engine_numbered_promises_apart_from_node_async_ids() {
+    let own = decode(&[PROMISE_INIT, 42.0, 7.0, 3.0, 0.0, 0.0, 1000.0, 0.0]);
+    assert_eq!(own, Some(Event::Init { async_id: 42 | OWN_PROMISE, frame: 7, type_code: 3, one_shot: false, time: 1000.0 }));
+    assert_eq!(decode(&[PROMISE_SETTLED, 42.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0]), Some(Event::Settled { async_id: 42 | OWN_PROMISE }));
+    assert_eq!(reported_id(42 | OWN_PROMISE), -42.0);
+    assert_eq!(reported_id(42), 42.0);
   }
 
   #[test]

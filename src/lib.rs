@@ -35,6 +35,8 @@ pub struct LogLayout {
   pub frame_release: f64,
   pub frame_collected: f64,
   pub frame_watch: f64,
+  pub promise_init: f64,
+  pub promise_settled: f64,
 }
 
 #[napi(catch_unwind)]
@@ -49,6 +51,8 @@ pub fn log_layout() -> LogLayout {
     frame_release: event_log::FRAME_RELEASE,
     frame_collected: event_log::FRAME_COLLECTED,
     frame_watch: event_log::FRAME_WATCH,
+    promise_init: event_log::PROMISE_INIT,
+    promise_settled: event_log::PROMISE_SETTLED,
   }
 }
 

@@ -2,6 +2,7 @@
 
 use napi_derive::napi;
 
+use crate::event_log;
 use crate::id_map::IdMap;
 use crate::tracker::Tracker;
 
@@ -48,22 +49,23 @@ pub fn report(tracker: &Tracker, slot: Option<u32>) -> NativeMonitorReport {
 /// Builds the report of the nodes whose slot `keep` accepts (orphans swept, as for `report`).
 pub fn report_where(tracker: &Tracker, keep: impl Fn(u32) -> bool) -> NativeMonitorReport {
   // Nodes count their resources; the resources themselves are found by one pass over the map.
-  let mut by_frame: IdMap<Vec<NativeMonitorChild>> = IdMap::default();
-  for (&async_id, entry) in tracker.map.iter() {
-    by_frame.entry(entry.frame).or_default().push(NativeMonitorChild {
-      async_id: async_id as f64,
-      type_code: entry.type_code,
-      created: entry.created,
-      type_name: None,
-    });
+  // Keyed by map key (Node's ids, then the engine-numbered promises), so that children sort by
+  // creation within each sequence.
+  let mut by_frame: IdMap<Vec<(u64, NativeMonitorChild)>> = IdMap::default();
+  for (&key, entry) in tracker.map.iter() {
+    by_frame.entry(entry.frame).or_default().push((
+      key,
+      NativeMonitorChild { async_id: event_log::reported_id(key), type_code: entry.type_code, created: entry.created, type_name: None },
+    ));
   }
   let mut entries: Vec<NativeMonitorEntry> = tracker
     .tree
     .iter()
     .filter(|(_, node)| keep(node.slot))
     .map(|(&frame, node)| {
-      let mut children = by_frame.remove(&frame).unwrap_or_default();
-      children.sort_by(|a, b| a.async_id.total_cmp(&b.async_id));
+      let mut keyed = by_frame.remove(&frame).unwrap_or_default();
+      keyed.sort_unstable_by_key(|(key, _)| *key);
+      let children = keyed.into_iter().map(|(_, child)| child).collect();
       NativeMonitorEntry {
         frame: frame as f64,
         parent: node.parent as f64,

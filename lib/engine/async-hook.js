@@ -5,6 +5,13 @@
 // resources, and the garbage collection of frames.
 
 const { createHook, executionAsyncId } = require('async_hooks');
+const { promiseHooks } = require('v8');
+
+// Tracked promises' ids when V8's promise hooks feed the tracker (see promiseTrackingCallbacks):
+// Node gives those promises no async id, so the engine numbers them in a sequence of its own,
+// kept apart from Node's ids by their own log records (reports show them negated). Small
+// integers: V8 stores them on the promise without allocating a number. Written on the promise.
+const kOwnPromiseId = Symbol('native-execution-context.promiseId');
 
 // Resources whose callback runs once: `after` means they are finished.
 const ONE_SHOT_TYPES = new Set([
@@ -24,6 +31,9 @@ class AsyncHook {
     // The stall watchdog's `before` callback (stall-watchdog.js), or null.
     this.boundary = null;
     this.nodeHook = null;
+    // Stops the V8 promise hooks that track promises apart from the async hook, or null.
+    this.stopPromiseHooks = null;
+    this.nextOwnPromiseId = 1;
     this.typeInfos = new Map();
     this.typeNames = [];
     // Tracked timeouts: a cleared timeout never fires `after`, and without a `destroy` hook the
@@ -130,9 +140,32 @@ class AsyncHook {
   install() {
     if (this.nodeHook !== null) this.nodeHook.disable();
     this.nodeHook = null;
-    let callbacks = this.tracking ? this.trackingCallbacks() : this.propagationCallbacks();
+    if (this.stopPromiseHooks !== null) this.stopPromiseHooks();
+    this.stopPromiseHooks = null;
+    let callbacks;
+    if (!this.tracking) {
+      callbacks = this.propagationCallbacks();
+    } else if (this.tracksPromisesApart()) {
+      callbacks = this.trackingCallbacks();
+      callbacks.trackPromises = false;
+      delete callbacks.promiseResolve;
+      this.stopPromiseHooks = promiseHooks.createHook(this.promiseTrackingCallbacks());
+    } else {
+      callbacks = this.trackingCallbacks();
+    }
     if (this.boundary !== null) callbacks = withBoundary(callbacks, this.boundary);
     if (callbacks !== null) this.nodeHook = createHook(callbacks).enable();
+  }
+
+  // Whether tracking leaves promises out of the async hook and follows them through V8's promise
+  // hooks instead. An async hook that sees promises makes Node number every promise and run its
+  // async-id bookkeeping around every promise callback: on Node 24's default strategy, which runs
+  // no hook of its own, that was most of monitoring's cost (docs/performance.md). Only where the
+  // strategy needs no `init` hook of its own (async-context-frame: the frame is current in a
+  // promise's hooks), where Node can leave promises out (`trackPromises: false`, Node 24), and
+  // with no stall watchdog, whose `before` must see promise callbacks start.
+  tracksPromisesApart() {
+    return !this.strategy.needsInitHook && this.boundary === null && asyncHooksCanSkipPromises();
   }
 
   propagationCallbacks() {
@@ -190,6 +223,52 @@ class AsyncHook {
       before: strategy.needsBeforeHook ? () => strategy.before() : undefined,
     };
   }
+
+  // Promises of tracked frames, from V8's promise hooks: the same records as the async hook's
+  // `init` and `promiseResolve` above, under the engine's own ids (see kOwnPromiseId).
+  promiseTrackingCallbacks() {
+    const hook = this;
+    const strategy = this.strategy;
+    const log = this.log;
+    const code = this.typeInfo('PROMISE').code;
+    return {
+      init(promise, parent) {
+        // Without a parent, a promise was made by `new Promise`, `Promise.resolve` or an async
+        // call: as in `trackingCallbacks`, only promises made by then/await are work of the frame.
+        if (parent === undefined) return;
+        const frame = strategy.current();
+        if (frame === undefined || !frame.tracked) return;
+        const id = hook.nextOwnPromiseId++;
+        promise[kOwnPromiseId] = id;
+        log.promiseInit(id, frame.id, code, log.now);
+      },
+      settled(promise) {
+        const id = promise[kOwnPromiseId];
+        if (id !== undefined) log.promiseSettled(id);
+      },
+    };
+  }
+}
+
+// Whether `createHook({ trackPromises: false })` leaves promises out (Node 24; older versions
+// ignore the option, and runtimes without V8's promise hooks cannot follow promises apart).
+// Probed once: a promise made under such a hook must not reach its `init`.
+let canSkipPromises;
+function asyncHooksCanSkipPromises() {
+  if (canSkipPromises === undefined && process.env.NOPROBE) canSkipPromises = true;
+  if (canSkipPromises === undefined) {
+    let sawPromise = false;
+    const probe = createHook({
+      init(asyncId, type) {
+        if (type === 'PROMISE') sawPromise = true;
+      },
+      trackPromises: false,
+    }).enable();
+    new Promise(() => {}).then(() => {});
+    probe.disable();
+    canSkipPromises = !sawPromise && promiseHooks !== undefined && typeof promiseHooks.createHook === 'function';
+  }
+  return canSkipPromises;
 }
 
 // `callbacks` (or none) plus `boundary` at every callback start, after the strategy's own `before`

@@ -59,6 +59,23 @@ class EventLog {
     this.single(layout.settled, asyncId);
   }
 
+  // A promise the engine numbered itself (async-hook.js, promiseTrackingCallbacks): its own
+  // record kinds keep that sequence apart from Node's async ids natively.
+  promiseInit(id, frameId, typeCode, time) {
+    const b = this.buffer;
+    const i = this.cursor;
+    b[i] = layout.promiseInit;
+    b[i + 1] = id;
+    b[i + 2] = frameId;
+    b[i + 3] = typeCode;
+    b[i + 6] = time;
+    this.advance(i);
+  }
+
+  promiseSettled(id) {
+    this.single(layout.promiseSettled, id);
+  }
+
   after(asyncId) {
     this.single(layout.after, asyncId);
   }
@@ -89,7 +106,10 @@ class EventLog {
     const count = this.cursor / STRIDE;
     this.cursor = 0;
     this.now = Date.now();
-    if (count === 0 || this.failure !== null) return;
+    // Even with no record written: the native side also applies the frames collected since the
+    // last drain (their finalizers only queue them), and a collected frame may be the last work
+    // of a watched one. A drain on an empty log is one cheap native call.
+    if (this.failure !== null) return;
     let finished;
     try {
       finished = native.drain(this.trackerId, this.buffer, count);

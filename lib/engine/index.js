@@ -78,8 +78,10 @@ class ContextEngine extends Propagation {
       if (runtime !== null) {
         throw new Error(`native-execution-context: monitoring and /cls 'end' events need async_hooks.createHook to see promises and I/O, which ${runtime} does not implement`);
       }
-      const { Tracker } = require('./tracking');
-      this.tracker = new Tracker(this.asyncHook);
+      // Outside every frame: loading the addon makes Node create a native async resource that
+      // keeps, for the life of the process, the context frame current at that moment. Loaded
+      // inside a run, that run's frame (and its context) could never be collected.
+      this.tracker = this.runIn(undefined, () => new (require('./tracking').Tracker)(this.asyncHook));
       this.tracker.runOutsideFrames = (fn) => this.runIn(undefined, fn);
     }
     return this.tracker;
@@ -144,7 +146,8 @@ class ContextEngine extends Propagation {
     if (runtime !== null) {
       throw new Error(`native-execution-context: the stall watchdog needs async_hooks.createHook to see callbacks start, which ${runtime} does not implement`);
     }
-    const { startStallWatchdog } = require('./stall-watchdog');
+    // Loaded outside every frame, like the tracker (see ensureTracker).
+    const { startStallWatchdog } = this.runIn(undefined, () => require('./stall-watchdog'));
     const stop = startStallWatchdog(this, options);
     this.stallWatchdog = stop;
     return () => {
