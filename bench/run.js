@@ -200,9 +200,10 @@ const suites = {
       `${fmt(cfg.requests)} requests with monitoring on, one in ten abandoned on a promise that never settles; then GC. ` +
       `Below it, what tracking holds while ${fmt(cfg.pendingRequests)} requests are each waiting on ${cfg.pending} resources ` +
       '(timers and awaited promises; bench/workload-tracking-memory.js): the V8 heap with monitoring on minus the same ' +
-      `workload with it off (median of ${cfg.rounds} runs each, after GC); beside it, the same for an empty hook with every callback ` +
-      'tracking needs and no monitoring (Node\'s own per-promise async ids: on Node 24 the default strategy runs no hook ' +
-      'at all, so turning tracking on adds them); and the native tables (the tracker\'s `nativeBytes`) per entry in its map.',
+      `workload with it off (median of ${cfg.rounds} runs each, after GC); beside it, the same for the hooks tracking enables on this Node, ` +
+      'each empty, and no monitoring (Node\'s own per-promise async ids where the async hook sees promises; on Node 24, where ' +
+      'tracking leaves promises to V8\'s promise hooks, those hooks hold nothing per promise and the engine\'s own promise ' +
+      'numbers are part of the monitoring row); and the native tables (the tracker\'s `nativeBytes`) per entry in its map.',
     config: () => ({ requests: quick ? 20000 : 100000, pendingRequests: 10000, pending: 10, rounds: quick ? 1 : 3 }),
     run(node, cfg) {
       const r = runJson(node, 'workload-memory.js', [String(cfg.requests)], ['--expose-gc']);
@@ -222,7 +223,7 @@ const suites = {
         '|---:|---:|---:|---:|---:|---:|',
         `| ${fmt(r.requests)} | ${fmt(r.abandoned)} | ${fmt(r.sizeBeforeGc)} | ${r.size} | ${r.contexts} | ${r.heapGrowthMB.toFixed(2)} MB |`,
         '',
-        '| pending requests x resources | tracked entries in the native map | V8 heap held with monitoring on (target <= 2 MB) | of it, an empty hook\'s alone *(floor)* | native bytes | native bytes per tracked entry | map after the promises settle (only the 60 s timers and their promises left) |',
+        '| pending requests x resources | tracked entries in the native map | V8 heap held with monitoring on (target <= 2 MB) | of it, the empty hooks\' alone *(floor)* | native bytes | native bytes per tracked entry | map after the promises settle (only the 60 s timers and their promises left) |',
         '|---|---:|---:|---:|---:|---:|---:|',
         `| ${fmt(cfg.pendingRequests)} x ${cfg.pending} | ${fmt(tracked.mapSize)} | ${growth.toFixed(2)} MB | ${hooksGrowth.toFixed(2)} MB | ${(tracked.nativeBytes / 1e6).toFixed(2)} MB | ${Math.round(tracked.nativeBytes / tracked.mapSize)} | ${fmt(tracked.drainedMapSize)} |`,
       ].join('\n');

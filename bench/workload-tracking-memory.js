@@ -5,8 +5,8 @@
 // checks the native map drains to 0. Run with --expose-gc. Prints one JSON line:
 //   { heapBytes, nativeBytes, mapSize, drainedMapSize, tracked }
 // Usage: node --expose-gc workload-tracking-memory.js <on|off|hooks> [requests] [pending]
-//   hooks: monitoring off, but an empty hook with every callback tracking needs (init, before,
-//   after, promiseResolve) enabled: what Node's own hook machinery holds (per-promise async ids).
+//   hooks: monitoring off, but the hooks tracking enables on this Node, each empty (see
+//   enableEmptyTrackingHooks): what Node's own hook machinery holds (per-promise async ids).
 
 const path = require('path');
 
@@ -22,9 +22,22 @@ function heapUsed() {
   return process.memoryUsage().heapUsed;
 }
 
+// The hooks tracking itself would enable here, each empty: where it follows promises through V8's
+// promise hooks (Node 24's default strategy, docs/internals.md), an async hook that leaves promises
+// out plus empty promise hooks; elsewhere one async hook with every callback.
+function enableEmptyTrackingHooks() {
+  const { asyncHooksCanSkipPromises } = require(path.join(ROOT, 'lib', 'engine', 'async-hook'));
+  if (engine().strategyName === 'async-context-frame' && asyncHooksCanSkipPromises()) {
+    require('async_hooks').createHook({ init() {}, after() {}, trackPromises: false }).enable();
+    require('v8').promiseHooks.createHook({ init() {}, settled() {} });
+  } else {
+    require('async_hooks').createHook({ init() {}, before() {}, after() {}, promiseResolve() {} }).enable();
+  }
+}
+
 async function main() {
   if (mode === 'on') Context.configure({ monitor: true });
-  if (mode === 'hooks') require('async_hooks').createHook({ init() {}, before() {}, after() {}, promiseResolve() {} }).enable();
+  if (mode === 'hooks') enableEmptyTrackingHooks();
   const releases = [];
   const before = heapUsed();
   const done = [];

@@ -283,4 +283,4 @@ function withBoundary(callbacks, boundary) {
   return all;
 }
 
-module.exports = { AsyncHook, ONE_SHOT_TYPES };
+module.exports = { AsyncHook, ONE_SHOT_TYPES, asyncHooksCanSkipPromises };
