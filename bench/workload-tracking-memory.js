@@ -26,7 +26,7 @@ function heapUsed() {
 // promise hooks (Node 24's default strategy, docs/internals.md), an async hook that leaves promises
 // out plus empty promise hooks; elsewhere one async hook with every callback.
 function enableEmptyTrackingHooks() {
-  const { asyncHooksCanSkipPromises } = require(path.join(ROOT, 'lib', 'engine', 'async-hook'));
+  const { asyncHooksCanSkipPromises } = require(path.join(ROOT, 'lib', 'engine'));
   if (engine().strategyName === 'async-context-frame' && asyncHooksCanSkipPromises()) {
     require('async_hooks').createHook({ init() {}, after() {}, trackPromises: false }).enable();
     require('v8').promiseHooks.createHook({ init() {}, settled() {} });

@@ -27,7 +27,7 @@
 //   watchStalls({ thresholdMs, stderr, onStall, labelOf }) -> stop   this thread's stall watchdog
 
 const { Propagation, IDLE_TRACKER } = require('./propagation');
-const { AsyncHook } = require('./async-hook');
+const { AsyncHook, asyncHooksCanSkipPromises } = require('./async-hook');
 const { UNDEFINED_VALUE } = require('./frame');
 const { createResourceStrategy } = require('./strategies/resource');
 const { createAsyncContextFrameStrategy, hasAsyncContextFrame } = require('./strategies/async-context-frame');
@@ -171,4 +171,4 @@ function engine() {
   return shared;
 }
 
-module.exports = { engine, STRATEGIES, UNDEFINED_VALUE, hasAsyncContextFrame };
+module.exports = { engine, STRATEGIES, UNDEFINED_VALUE, hasAsyncContextFrame, asyncHooksCanSkipPromises };
