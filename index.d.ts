@@ -39,8 +39,9 @@ declare namespace context {
   /** A live async resource created under a context. */
   interface MonitorChild {
     /**
-     * Node's async id of the resource; for a promise, the engine's own number for it, negated
-     * (tracked promises are followed through V8's promise hooks): never a Node async id.
+     * Node's async id of the resource. A promise that Node does not number (on Node 24 with the
+     * default strategy, tracking follows promises through V8's promise hooks) shows the engine's
+     * own number, negated: never a Node async id.
      */
     asyncId: number;
     /** The async_hooks resource type: 'PROMISE', 'Timeout', 'Immediate', 'TCPWRAP', ... */

@@ -22,17 +22,16 @@ function heapUsed() {
   return process.memoryUsage().heapUsed;
 }
 
-// The hooks tracking itself would enable here, each empty (docs/internals.md): on Node 24's default
-// strategy an async hook that leaves promises out plus V8's init and settled promise hooks;
-// elsewhere an async hook that sees promises plus V8's settled promise hook.
+// The hooks tracking itself would enable here, each empty: where it follows promises through V8's
+// promise hooks (Node 24's default strategy, docs/internals.md), an async hook that leaves promises
+// out plus empty promise hooks; elsewhere one async hook with every callback.
 function enableEmptyTrackingHooks() {
   const { asyncHooksCanSkipPromises } = require(path.join(ROOT, 'lib', 'engine'));
   if (engine().strategyName === 'async-context-frame' && asyncHooksCanSkipPromises()) {
     require('async_hooks').createHook({ init() {}, after() {}, trackPromises: false }).enable();
     require('v8').promiseHooks.createHook({ init() {}, settled() {} });
   } else {
-    require('async_hooks').createHook({ init() {}, before() {}, after() {} }).enable();
-    require('v8').promiseHooks.createHook({ settled() {} });
+    require('async_hooks').createHook({ init() {}, before() {}, after() {}, promiseResolve() {} }).enable();
   }
 }
 

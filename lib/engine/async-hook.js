@@ -1,17 +1,16 @@
 'use strict';
 // The one async_hooks hook of this thread. It propagates frames (for strategies that need an
-// `init` hook) and, only while tracking is on, feeds the native tracker through the event log,
-// with V8's promise hooks for the settlement of tracked promises (and, on Node 24's default
-// strategy, for their creation too). `destroy` is never hooked: it would make Node track every
-// promise for GC and halve promise throughput. Cleanup comes from V8's `settled` promise hook,
-// `after` on one-shot resources, and the garbage collection of frames.
+// `init` hook) and, only while tracking is on, feeds the native tracker through the event log. `destroy` is never hooked: it would make Node track every promise for
+// GC and halve promise throughput. Cleanup comes from `promiseResolve`, `after` on one-shot
+// resources, and the garbage collection of frames.
 
 const { createHook, executionAsyncId } = require('async_hooks');
 const { promiseHooks } = require('v8');
 
-// Tracked promises are numbered by the engine, in a sequence of its own (see trackPromise), kept
-// apart from Node's async ids by their own log records (reports show them negated). Small
-// integers: V8 stores them on the promise without allocating a number.
+// Tracked promises' ids when V8's promise hooks feed the tracker (see promiseTrackingCallbacks):
+// Node gives those promises no async id, so the engine numbers them in a sequence of its own,
+// kept apart from Node's ids by their own log records (reports show them negated). Small
+// integers: V8 stores them on the promise without allocating a number. Written on the promise.
 const kOwnPromiseId = Symbol('native-execution-context.promiseId');
 
 // Resources whose callback runs once: `after` means they are finished.
@@ -35,7 +34,6 @@ class AsyncHook {
     // Stops the V8 promise hooks that track promises apart from the async hook, or null.
     this.stopPromiseHooks = null;
     this.nextOwnPromiseId = 1;
-    this.promiseTypeCode = 0;
     this.typeInfos = new Map();
     this.typeNames = [];
     // Tracked timeouts: a cleared timeout never fires `after`, and without a `destroy` hook the
@@ -147,13 +145,13 @@ class AsyncHook {
     let callbacks;
     if (!this.tracking) {
       callbacks = this.propagationCallbacks();
-    } else {
-      // Tracked promises settle through V8's promise hooks in every case (see trackPromise); where
-      // it can, the async hook leaves promises out altogether.
-      const apart = this.tracksPromisesApart();
+    } else if (this.tracksPromisesApart()) {
       callbacks = this.trackingCallbacks();
-      if (apart) callbacks.trackPromises = false;
-      this.stopPromiseHooks = promiseHooks.createHook(this.promiseTrackingCallbacks(apart));
+      callbacks.trackPromises = false;
+      delete callbacks.promiseResolve;
+      this.stopPromiseHooks = promiseHooks.createHook(this.promiseTrackingCallbacks());
+    } else {
+      callbacks = this.trackingCallbacks();
     }
     if (this.boundary !== null) callbacks = withBoundary(callbacks, this.boundary);
     if (callbacks !== null) this.nodeHook = createHook(callbacks).enable();
@@ -205,14 +203,12 @@ class AsyncHook {
           // the running code) never runs a callback under its own id; work waiting on it is a
           // promise made by then/await, which is tracked. Skipping these halves promise records.
           if (triggerAsyncId === executionAsyncId()) return;
-          hook.trackPromise(resource, frame);
-          return;
         } else if (info.timeout) {
           // An unref'd timer is background work (see sweepTimeouts); an interval is not one-shot.
           if (resource.hasRef() === false) return;
           if (resource._repeat) oneShot = false;
         }
-        log.init(asyncId, frame.id, info.code, oneShot, log.stamp());
+        log.init(asyncId, frame.id, info.code, oneShot, info.promise ? log.now : log.stamp());
         if (info.timeout) hook.trackTimeout(asyncId, resource);
       },
       // `after` runs with the resource still current: only resources of tracked frames can be in
@@ -221,42 +217,35 @@ class AsyncHook {
         const frame = strategy.current();
         if (frame !== undefined && frame.tracked) log.after(asyncId);
       },
+      promiseResolve(asyncId) {
+        log.settled(asyncId);
+      },
       before: strategy.needsBeforeHook ? () => strategy.before() : undefined,
     };
   }
 
-  // A promise made by then/await in a tracked frame: the engine numbers it (a small integer in a
-  // symbol property, kOwnPromiseId) and V8's `settled` promise hook ends it. Node's own
-  // `promiseResolve` async hook would run for every promise in the process, tracked or not, and
-  // write a record for each (a record cannot tell an untracked async id from a tracked one);
-  // `settled` reads one property, and only tracked promises have it.
-  trackPromise(promise, frame) {
-    const id = this.nextOwnPromiseId++;
-    promise[kOwnPromiseId] = id;
-    this.log.promiseInit(id, frame.id, this.promiseTypeCode, this.log.now);
-  }
-
-  // V8's promise hooks for tracking: `settled` always; `init` too when the async hook leaves
-  // promises out (`apart`), applying the same rule as trackingCallbacks' `init`.
-  promiseTrackingCallbacks(apart) {
+  // Promises of tracked frames, from V8's promise hooks: the same records as the async hook's
+  // `init` and `promiseResolve` above, under the engine's own ids (see kOwnPromiseId).
+  promiseTrackingCallbacks() {
     const hook = this;
     const strategy = this.strategy;
     const log = this.log;
-    this.promiseTypeCode = this.typeInfo('PROMISE').code;
-    const settled = (promise) => {
-      const id = promise[kOwnPromiseId];
-      if (id !== undefined) log.promiseSettled(id);
-    };
-    if (!apart) return { settled };
+    const code = this.typeInfo('PROMISE').code;
     return {
       init(promise, parent) {
         // Without a parent, a promise was made by `new Promise`, `Promise.resolve` or an async
-        // call: as in trackingCallbacks, only promises made by then/await are work of the frame.
+        // call: as in `trackingCallbacks`, only promises made by then/await are work of the frame.
         if (parent === undefined) return;
         const frame = strategy.current();
-        if (frame !== undefined && frame.tracked) hook.trackPromise(promise, frame);
+        if (frame === undefined || !frame.tracked) return;
+        const id = hook.nextOwnPromiseId++;
+        promise[kOwnPromiseId] = id;
+        log.promiseInit(id, frame.id, code, log.now);
       },
-      settled,
+      settled(promise) {
+        const id = promise[kOwnPromiseId];
+        if (id !== undefined) log.promiseSettled(id);
+      },
     };
   }
 }
