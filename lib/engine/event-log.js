@@ -44,15 +44,7 @@ class EventLog {
   }
 
   init(asyncId, frameId, typeCode, oneShot, time) {
-    const b = this.buffer;
-    const i = this.cursor;
-    b[i] = layout.init;
-    b[i + 1] = asyncId;
-    b[i + 2] = frameId;
-    b[i + 3] = typeCode;
-    b[i + 4] = oneShot ? 1 : 0;
-    b[i + 6] = time;
-    this.advance(i);
+    this.resource(layout.init, asyncId, frameId, typeCode, oneShot, time);
   }
 
   settled(asyncId) {
@@ -62,14 +54,7 @@ class EventLog {
   // A promise the engine numbered itself (async-hook.js, promiseTrackingCallbacks): its own
   // record kinds keep that sequence apart from Node's async ids natively.
   promiseInit(id, frameId, typeCode, time) {
-    const b = this.buffer;
-    const i = this.cursor;
-    b[i] = layout.promiseInit;
-    b[i + 1] = id;
-    b[i + 2] = frameId;
-    b[i + 3] = typeCode;
-    b[i + 6] = time;
-    this.advance(i);
+    this.resource(layout.promiseInit, id, frameId, typeCode, false, time);
   }
 
   promiseSettled(id) {
@@ -86,6 +71,19 @@ class EventLog {
 
   frameWatch(frameId) {
     this.single(layout.frameWatch, frameId);
+  }
+
+  // A new resource's record (`init` and `promiseInit`: the same fields under two kinds).
+  resource(kind, id, frameId, typeCode, oneShot, time) {
+    const b = this.buffer;
+    const i = this.cursor;
+    b[i] = kind;
+    b[i + 1] = id;
+    b[i + 2] = frameId;
+    b[i + 3] = typeCode;
+    b[i + 4] = oneShot ? 1 : 0;
+    b[i + 6] = time;
+    this.advance(i);
   }
 
   single(kind, id) {
