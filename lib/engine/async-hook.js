@@ -1,8 +1,9 @@
 'use strict';
 // The one async_hooks hook of this thread. It propagates frames (for strategies that need an
 // `init` hook) and, only while tracking is on, feeds the native tracker through the event log. `destroy` is never hooked: it would make Node track every promise for
-// GC and halve promise throughput. Cleanup comes from `promiseResolve`, `after` on one-shot
-// resources, and the garbage collection of frames.
+// GC and halve promise throughput. Cleanup comes from `promiseResolve` (or V8's `settled`
+// promise hook, see tracksPromisesApart), `after` on one-shot resources, and the garbage
+// collection of frames.
 
 const { createHook, executionAsyncId } = require('async_hooks');
 const { promiseHooks } = require('v8');
@@ -145,13 +146,10 @@ class AsyncHook {
     let callbacks;
     if (!this.tracking) {
       callbacks = this.propagationCallbacks();
-    } else if (this.tracksPromisesApart()) {
-      callbacks = this.trackingCallbacks();
-      callbacks.trackPromises = false;
-      delete callbacks.promiseResolve;
-      this.stopPromiseHooks = promiseHooks.createHook(this.promiseTrackingCallbacks());
     } else {
-      callbacks = this.trackingCallbacks();
+      const promisesApart = this.tracksPromisesApart();
+      callbacks = this.trackingCallbacks(promisesApart);
+      if (promisesApart) this.stopPromiseHooks = promiseHooks.createHook(this.promiseTrackingCallbacks());
     }
     if (this.boundary !== null) callbacks = withBoundary(callbacks, this.boundary);
     if (callbacks !== null) this.nodeHook = createHook(callbacks).enable();
@@ -180,13 +178,14 @@ class AsyncHook {
     return callbacks;
   }
 
-  trackingCallbacks() {
+  // `promisesApart`: promises never reach this hook (promiseTrackingCallbacks follows them).
+  trackingCallbacks(promisesApart) {
     const hook = this;
     const strategy = this.strategy;
     const log = this.log;
     let lastType = '';
     let lastInfo = null;
-    return {
+    const callbacks = {
       init(asyncId, type, triggerAsyncId, resource) {
         const frame = strategy.propagate(resource);
         if (frame === undefined || !frame.tracked) return;
@@ -217,11 +216,14 @@ class AsyncHook {
         const frame = strategy.current();
         if (frame !== undefined && frame.tracked) log.after(asyncId);
       },
-      promiseResolve(asyncId) {
-        log.settled(asyncId);
-      },
       before: strategy.needsBeforeHook ? () => strategy.before() : undefined,
     };
+    if (promisesApart) {
+      callbacks.trackPromises = false;
+    } else {
+      callbacks.promiseResolve = (asyncId) => log.settled(asyncId);
+    }
+    return callbacks;
   }
 
   // Promises of tracked frames, from V8's promise hooks: the same records as the async hook's
@@ -255,6 +257,9 @@ class AsyncHook {
 // Probed once: a promise made under such a hook must not reach its `init`.
 let canSkipPromises;
 function asyncHooksCanSkipPromises() {
+  if (canSkipPromises === undefined && (promiseHooks === undefined || typeof promiseHooks.createHook !== 'function')) {
+    canSkipPromises = false;
+  }
   if (canSkipPromises === undefined) {
     let sawPromise = false;
     const probe = createHook({
@@ -265,7 +270,7 @@ function asyncHooksCanSkipPromises() {
     }).enable();
     new Promise(() => {}).then(() => {});
     probe.disable();
-    canSkipPromises = !sawPromise && promiseHooks !== undefined && typeof promiseHooks.createHook === 'function';
+    canSkipPromises = !sawPromise;
   }
   return canSkipPromises;
 }
