@@ -50,8 +50,8 @@ async function collectGarbage(until, rounds = 20) {
 }
 
 const CLS = JSON.stringify(path.join(__dirname, '..', 'lib', 'cls'));
-function runScript(source) {
-  return execFileSync(process.execPath, ['-e', source], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+function runScript(source, nodeFlags = []) {
+  return execFileSync(process.execPath, [...nodeFlags, '-e', source], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
 test('end fires once, after the last timer of the run, not before', async () => {
@@ -513,7 +513,7 @@ test('end is delivered before the process exits when the run\'s last work ends t
 // good. The second run is collected while nothing else is tracked: no record reaches the event
 // log, and its end must still come from the collection alone.
 test('abandoned runs end once collected: the very first tracked run, and one collected while the log is empty', () => {
-  const out = execFileSync(process.execPath, ['--expose-gc', '-e', `
+  const out = runScript(`
     const cls = require(${CLS});
     const delay = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
     async function abandoned(name) {
@@ -532,6 +532,6 @@ test('abandoned runs end once collected: the very first tracked run, and one col
       console.log(name, ended ? 'ended' : 'still pending');
     }
     (async () => { await abandoned('first'); await abandoned('second'); })();
-  `], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  `, ['--expose-gc']);
   assert.equal(out, 'first ended\nsecond ended\n');
 });
