@@ -12,15 +12,22 @@ export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-was
 /** When (Date.now() scale) any thread last asked for an all-threads report; 0: never. */
 export declare function allThreadsAskedAt(): number
 
-/** Allocates the event log the bridge writes into (owned by Rust until handed to V8). */
-export declare function createLog(): Float64Array
+/**
+ * Applies, in order: the buffers still queued for the applier thread, the first `count` records
+ * of the buffer JS is writing, then the collections of tracked frames whose finalizers ran since
+ * (events logged before a collection come first). Returns the watched frames that finished.
+ * Every reader of the tree calls this first, so that it sees everything logged before it.
+ */
+export declare function drain(tracker: number, count: number): Array<number>
 
 /**
- * Applies the first `count` records of `log`, then the collections of tracked frames whose
- * finalizers ran since (events logged before a collection come first). Returns the watched
- * frames that finished.
+ * The tracker's event log: its ring of buffers (Float64Arrays over native memory, see
+ * applier.rs) and the index of the one to write first.
  */
-export declare function drain(tracker: number, log: Float64Array, count: number): Array<number>
+export interface EventLogBuffers {
+  buffers: Array<Float64Array>
+  current: number
+}
 
 /** The frame objects of `ids` that are still alive (undefined for the others), for reports. */
 export declare function frameObjects(tracker: number, ids: Array<number>): Array<unknown | undefined | null>
@@ -98,6 +105,8 @@ export interface NativeThreadReport {
   entries: Array<NativeMonitorEntry>
 }
 
+export declare function openLog(tracker: number): EventLogBuffers
+
 /** Opens this thread's stall watchdog (see stall_watchdog.rs); its thread starts with `startStallWatchdog`. */
 export declare function openStallWatchdog(thresholdMs: number, beatMs: number, pollMs: number, stderr: boolean, threadId: number, clockNowMs: number): number
 
@@ -160,6 +169,13 @@ export declare function startStallWatchdog(watchdog: number): void
 /** Stops and joins the watchdog's thread. Unknown ids are ignored (already stopped). */
 export declare function stopStallWatchdog(watchdog: number): void
 
+/**
+ * Hands the full buffer's first `count` records (and the collections of tracked frames since the
+ * last call) to the applier thread, and returns the index of the buffer to write next: the JS
+ * thread neither copies nor applies them (applier.rs).
+ */
+export declare function submit(tracker: number, count: number): number
+
 /** Counters for tests and diagnostics: how many trackers exist in the process and this one's sizes. */
 export declare function trackerStats(tracker: number): TrackerStats
 
@@ -168,6 +184,8 @@ export interface TrackerStats {
   mapSize: number
   contexts: number
   eventsApplied: number
+  /** Of those, how many the applier thread applied (the others were applied by this thread). */
+  eventsAppliedOffThread: number
   /** Native bytes held by this tracker's execution map and context tree (table capacity). */
   nativeBytes: number
 }

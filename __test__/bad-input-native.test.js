@@ -27,14 +27,28 @@ const KINDS = {
 const RUNS = Number(process.env.RELIABILITY_NATIVE_RUNS) || 600;
 
 let engineId = binding.openTracker(0);
-const buffer = binding.createLog();
+// An engine's ring of log buffers (native memory) and the one to write now, asked afresh each
+// time: the garbage calls below may submit this engine's buffer (1.5 reads as id 1).
+const logOf = (engine) => binding.openLog(engine);
+const buffer = logOf(engineId).buffers[0];
 
+// Writes `records` into the engine's current buffer, then hands it to the applier thread
+// (`submit`, every other call) or applies it at once (`drain`); a drain also applies whatever
+// was submitted before, so both paths must give the same tree.
+let writes = 0;
 function write(records) {
-  buffer.fill(0);
+  const log = logOf(engineId);
+  const into = log.buffers[log.current];
+  into.fill(0);
   records.forEach((record, i) => {
-    for (let k = 0; k < layout.stride; k++) buffer[i * layout.stride + k] = record[k] ?? 0;
+    for (let k = 0; k < layout.stride; k++) into[i * layout.stride + k] = record[k] ?? 0;
   });
-  return binding.drain(engineId, buffer, records.length);
+  writes += 1;
+  if (writes % 2 === 0) {
+    binding.submit(engineId, records.length);
+    return binding.drain(engineId, 0);
+  }
+  return binding.drain(engineId, records.length);
 }
 
 function consistent(label) {
@@ -52,7 +66,9 @@ const GARBAGE = [undefined, null, -1, 1.5, NaN, Infinity, 2 ** 32, 2 ** 53, '1',
 
 test('every binding function with wrong types, missing arguments and unknown ids throws an Error, never aborts', () => {
   const calls = {
-    drain: (a, b, c) => binding.drain(a, b, c),
+    drain: (a, b) => binding.drain(a, b),
+    submit: (a, b) => binding.submit(a, b),
+    openLog: (a) => binding.openLog(a),
     monitor: (a, b) => binding.monitor(a, b),
     trackerStats: (a) => binding.trackerStats(a),
     openTracker: (a) => binding.openTracker(a),
@@ -76,14 +92,18 @@ test('every binding function with wrong types, missing arguments and unknown ids
   }
   assert.ok(threw > 100);
   assert.throws(() => binding.trackerStats(0), /no tracker with id 0/);
-  assert.throws(() => binding.drain(engineId + 100000, buffer, 1), /no tracker with id/);
+  assert.throws(() => binding.drain(engineId + 100000, 1), /no tracker with id/);
+  assert.throws(() => binding.submit(engineId + 100000, 1), /no tracker with id/);
+  assert.throws(() => binding.openLog(engineId + 100000), /no tracker with id/);
   assert.throws(() => binding.panicForTest(Symbol('not a string')), Error);
-  // Counts beyond the buffer and empty or short buffers are clamped, not read out of bounds.
-  assert.deepEqual(binding.drain(engineId, new Float64Array(0), 1000), []);
-  assert.deepEqual(binding.drain(engineId, new Float64Array(layout.stride - 1), 1), []);
-  assert.doesNotThrow(() => binding.drain(engineId, buffer, 4294967295));
-  // The returned typed array and layout are what the async hook and event log expect.
-  assert.ok(buffer instanceof Float64Array && buffer.length === layout.stride * layout.capacity);
+  // Counts beyond the buffer are clamped, not read out of bounds.
+  assert.doesNotThrow(() => binding.drain(engineId, 4294967295));
+  const log = logOf(engineId);
+  const next = binding.submit(engineId, 4294967295);
+  assert.ok(Number.isInteger(next) && next >= 0 && next < log.buffers.length && next !== log.current);
+  // The returned typed arrays and layout are what the async hook and event log expect.
+  assert.ok(log.buffers.length >= 2);
+  for (const each of log.buffers) assert.ok(each instanceof Float64Array && each.length === layout.stride * layout.capacity);
   consistent('after garbage calls');
 });
 

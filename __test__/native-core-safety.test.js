@@ -154,12 +154,36 @@ test('trackerStats reports the trackers and the sizes of this thread\'s tracker'
   const id = engineId();
   assert.equal(typeof id, 'number');
   const stats = binding.trackerStats(id);
-  assert.deepEqual(Object.keys(stats).sort(), ['contexts', 'eventsApplied', 'mapSize', 'nativeBytes', 'trackers']);
+  assert.deepEqual(Object.keys(stats).sort(), ['contexts', 'eventsApplied', 'eventsAppliedOffThread', 'mapSize', 'nativeBytes', 'trackers']);
   assert.equal(stats.trackers, 1, 'only the main thread has a tracker here');
-  for (const key of ['mapSize', 'contexts', 'eventsApplied', 'nativeBytes']) {
+  for (const key of ['mapSize', 'contexts', 'eventsApplied', 'eventsAppliedOffThread', 'nativeBytes']) {
     assert.ok(Number.isInteger(stats[key]) && stats[key] >= 0, `${key} must be a non-negative integer`);
   }
   assert.throws(() => binding.trackerStats(id + 1000), Error, 'an unknown engine id is an error, not a crash');
+});
+
+test('full event-log buffers are applied by the native applier thread, and a report still sees every event before it', async () => {
+  const id = engineId();
+  const instance = new Context.ExecutionContext();
+  instance.configure({ monitor: true });
+  const before = binding.trackerStats(id).eventsAppliedOffThread;
+  // Several full buffers' worth of events (1,024 records each), and no report in between.
+  for (let round = 0; round < 5; round++) {
+    await Promise.all(Array.from({ length: 200 }, (_, i) => instance.run(async () => {
+      for (let k = 0; k < 5; k++) await Promise.resolve(k);
+    }, { i })));
+  }
+  // trackerStats straight from the binding applies nothing itself: only the applier can raise this.
+  const applied = await waitFor(() => binding.trackerStats(id).eventsAppliedOffThread > before, { timeout: 10000 });
+  assert.ok(applied, 'no event was applied off the JavaScript thread');
+  // A run still pending, written after those buffers: the report applies what is queued first.
+  let release;
+  const pending = instance.run(() => new Promise((resolve) => { release = resolve; }).then(() => 'done'), { requestId: 'still pending' });
+  const report = instance.monitor();
+  assert.deepEqual(report.entries.map((entry) => entry.label), ['still pending']);
+  release();
+  assert.equal(await pending, 'done');
+  instance.configure({ monitor: false });
 });
 
 test('workers each get their own engine, keep contexts right under load and the main thread survives terminations', async () => {

@@ -8,6 +8,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use napi_derive::napi;
 
+use crate::applier;
 use crate::monitor::{self, NativeMonitorEntry};
 use crate::thread_state;
 
@@ -38,7 +39,15 @@ pub fn report(exclude: u32) -> Vec<NativeThreadReport> {
   ASKED_AT.fetch_max(now, Ordering::Relaxed);
   let mut reports: Vec<NativeThreadReport> = thread_state::monitoring_ids(exclude)
     .into_iter()
-    .filter_map(|id| thread_state::try_with_state(id, thread_report).flatten())
+    .filter_map(|id| {
+      thread_state::try_with_state(id, |state| {
+        // What the thread submitted is part of its report, even if its applier has not run yet.
+        // A failure is kept for that thread to report; its tree is shown as it stands.
+        let _ = applier::apply_queued(id, &mut state.tracker, false);
+        thread_report(state)
+      })
+      .flatten()
+    })
     .collect();
   reports.sort_by_key(|report| report.thread_id);
   reports

@@ -99,12 +99,6 @@ pub fn decode(record: &[f64]) -> Option<Event> {
   })
 }
 
-/// Splits a batch into events, ignoring a trailing partial record.
-pub fn events(log: &[f64], count: usize) -> impl Iterator<Item = Event> + '_ {
-  let records = count.min(log.len() / STRIDE);
-  log[..records * STRIDE].chunks_exact(STRIDE).filter_map(decode)
-}
-
 #[cfg(test)]
 mod tests {
   use super::*;
@@ -133,12 +127,5 @@ mod tests {
     assert_eq!(decode(&[INIT, 1.5, 7.0, 3.0, 0.0, 0.0, 0.0, 0.0]), None);
     assert_eq!(decode(&[SETTLED, f64::NAN, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0]), None);
     assert_eq!(decode(&[99.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0]), None);
-  }
-
-  #[test]
-  fn ignores_a_trailing_partial_record_and_counts_past_the_buffer() {
-    let mut log = vec![0.0; STRIDE * 2];
-    log[..STRIDE].copy_from_slice(&[SETTLED, 5.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0]);
-    assert_eq!(events(&log, 10).count(), 1);
   }
 }

@@ -9,11 +9,16 @@
 //! is safe whenever Node runs it, during or after a GC). The tracker applies the queue at its next
 //! drain, after the events logged before the collection, and only then deletes the reference, as
 //! N-API requires for a reference returned by `napi_add_finalizer`.
+//!
+//! References belong to the JS thread that made them, so each thread keeps its trackers' tables
+//! in thread-local storage, apart from the tracker's lock: the native thread that applies the
+//! event log (applier.rs) holds that lock, and tracking a new frame must never wait for it.
 
 // SAFETY: raw N-API calls on references this module creates and deletes, each commented below;
-// lib.rs denies unsafe code everywhere else but stall_watchdog.rs.
+// lib.rs denies unsafe code everywhere else but applier.rs and stall_watchdog.rs.
 #![allow(unsafe_code)]
 
+use std::cell::RefCell;
 use std::ffi::c_void;
 use std::ptr;
 use std::sync::{Arc, Mutex};
@@ -23,20 +28,29 @@ use napi::{sys, Env, Error, Result, Status};
 
 use crate::id_map::IdMap;
 
-/// A weak `napi_ref` from `napi_add_finalizer`.
+/// A weak `napi_ref` from `napi_add_finalizer`. Only its own thread's table holds it (not Send).
 struct WeakFrame(sys::napi_ref);
-
-// SAFETY: the pointer is only passed to N-API calls made with the env of the thread that created
-// it (every method below takes that env from a call on that thread); other threads that lock this
-// tracker's state for an all-threads report never touch it.
-unsafe impl Send for WeakFrame {}
-// SAFETY: as above: shared references never use the pointer.
-unsafe impl Sync for WeakFrame {}
 
 /// What a frame's finalizer needs: its id and the queue it goes to.
 struct Collected {
   frame: u64,
   queue: Arc<Mutex<Vec<u64>>>,
+}
+
+thread_local! {
+  /// This thread's trackers' tables, by tracker id.
+  static TABLES: RefCell<IdMap<FrameRefs>> = RefCell::new(IdMap::default());
+}
+
+/// Runs `f` with this thread's table for `tracker` (made empty on first use).
+pub fn with<T>(tracker: u32, f: impl FnOnce(&mut FrameRefs) -> T) -> T {
+  TABLES.with(|tables| f(tables.borrow_mut().entry(u64::from(tracker)).or_default()))
+}
+
+/// Drops a tracker's table (its environment exits; N-API frees the references with it).
+pub fn close(tracker: u32) {
+  // Not during thread teardown, when the thread-local may already be gone.
+  let _ = TABLES.try_with(|tables| tables.borrow_mut().remove(&u64::from(tracker)));
 }
 
 #[derive(Default)]

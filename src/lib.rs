@@ -5,6 +5,7 @@
 #![deny(unsafe_code)]
 
 mod all_threads;
+mod applier;
 mod context_tree;
 mod event_log;
 mod execution_map;
@@ -16,7 +17,7 @@ mod stall_watchdog;
 mod thread_state;
 mod tracker;
 
-use napi::bindgen_prelude::{Float64Array, Float64ArraySlice, Unknown};
+use napi::bindgen_prelude::{Float64Array, Unknown};
 use napi::{Env, Result};
 use napi_derive::napi;
 
@@ -63,37 +64,61 @@ pub fn open_tracker(env: Env, thread_id: u32) -> Result<u32> {
   thread_state::open(&env, thread_id)
 }
 
-/// Allocates the event log the bridge writes into (owned by Rust until handed to V8).
-#[napi(catch_unwind)]
-pub fn create_log() -> Float64Array {
-  Float64Array::new(vec![0.0; event_log::STRIDE * event_log::CAPACITY])
+/// The tracker's event log: its ring of buffers (Float64Arrays over native memory, see
+/// applier.rs) and the index of the one to write first.
+#[napi(object)]
+pub struct EventLogBuffers {
+  pub buffers: Vec<Float64Array>,
+  pub current: u32,
 }
 
-/// Applies the first `count` records of `log`, then the collections of tracked frames whose
-/// finalizers ran since (events logged before a collection come first). Returns the watched
-/// frames that finished.
 #[napi(catch_unwind)]
-pub fn drain(env: Env, tracker: u32, log: Float64ArraySlice, count: u32) -> Result<Vec<f64>> {
+pub fn open_log(tracker: u32) -> Result<EventLogBuffers> {
+  let (buffers, current) = applier::js_buffers(tracker).map_err(native_failure)?;
+  Ok(EventLogBuffers { buffers, current: current as u32 })
+}
+
+/// Applies, in order: the buffers still queued for the applier thread, the first `count` records
+/// of the buffer JS is writing, then the collections of tracked frames whose finalizers ran since
+/// (events logged before a collection come first). Returns the watched frames that finished.
+/// Every reader of the tree calls this first, so that it sees everything logged before it.
+#[napi(catch_unwind)]
+pub fn drain(env: Env, tracker: u32, count: u32) -> Result<Vec<f64>> {
+  let collected = frame_refs::with(tracker, |frames| frames.take_collected(&env));
   thread_state::with_state(tracker, |state| {
-    state.tracker.apply_batch(&log, count as usize);
-    for frame in state.frames.take_collected(&env) {
+    applier::apply_queued(tracker, &mut state.tracker, false).map_err(native_failure)?;
+    applier::apply_current(tracker, &mut state.tracker, count as usize).map_err(native_failure)?;
+    for frame in collected {
       state.tracker.apply(event_log::Event::FrameCollected { frame });
     }
-    state.tracker.tree.take_finished_watched().into_iter().map(|frame| frame as f64).collect()
-  })
+    Ok(state.tracker.tree.take_finished_watched().into_iter().map(|frame| frame as f64).collect())
+  })?
+}
+
+/// Hands the full buffer's first `count` records (and the collections of tracked frames since the
+/// last call) to the applier thread, and returns the index of the buffer to write next: the JS
+/// thread neither copies nor applies them (applier.rs).
+#[napi(catch_unwind)]
+pub fn submit(env: Env, tracker: u32, count: u32) -> Result<u32> {
+  let collected = frame_refs::with(tracker, |frames| frames.take_collected(&env));
+  applier::submit(tracker, count as usize, collected).map(|next| next as u32).map_err(native_failure)
+}
+
+fn native_failure(message: String) -> napi::Error {
+  napi::Error::new(napi::Status::GenericFailure, format!("native-execution-context: {message}"))
 }
 
 /// Follows a newly tracked frame object: a weak native reference for reports, and a finalizer
 /// that tells the tree when it is collected (frame_refs.rs).
 #[napi(catch_unwind)]
 pub fn track_frame(env: Env, tracker: u32, frame: Unknown, id: f64) -> Result<()> {
-  thread_state::with_state(tracker, |state| state.frames.track(&env, &frame, id as u64))?
+  frame_refs::with(tracker, |frames| frames.track(&env, &frame, id as u64))
 }
 
 /// The frame objects of `ids` that are still alive (undefined for the others), for reports.
 #[napi(catch_unwind)]
 pub fn frame_objects<'env>(env: &'env Env, tracker: u32, ids: Vec<f64>) -> Result<Vec<Option<Unknown<'env>>>> {
-  thread_state::with_state(tracker, |state| ids.iter().map(|&id| state.frames.get(env, id as u64)).collect())
+  Ok(frame_refs::with(tracker, |frames| ids.iter().map(|&id| frames.get(env, id as u64)).collect()))
 }
 
 /// Live contexts and resources, for one owner's slot or (when `slot` is absent) all of them.
@@ -160,6 +185,8 @@ pub struct TrackerStats {
   pub map_size: u32,
   pub contexts: u32,
   pub events_applied: f64,
+  /// Of those, how many the applier thread applied (the others were applied by this thread).
+  pub events_applied_off_thread: f64,
   /// Native bytes held by this tracker's execution map and context tree (table capacity).
   pub native_bytes: f64,
 }
@@ -168,8 +195,8 @@ pub struct TrackerStats {
 #[napi(catch_unwind)]
 pub fn tracker_stats(tracker: u32) -> Result<TrackerStats> {
   let trackers = thread_state::count();
+  let frames = frame_refs::with(tracker, |frames| frames.heap_bytes());
   thread_state::with_state(tracker, |state| {
-    let frames = state.frames.heap_bytes();
     let tracker = &mut state.tracker;
     tracker.sweep_orphans();
     TrackerStats {
@@ -177,6 +204,7 @@ pub fn tracker_stats(tracker: u32) -> Result<TrackerStats> {
       map_size: u32::try_from(tracker.map.len()).unwrap_or(u32::MAX),
       contexts: u32::try_from(tracker.tree.len()).unwrap_or(u32::MAX),
       events_applied: tracker.events_applied as f64,
+      events_applied_off_thread: tracker.events_applied_off_thread as f64,
       native_bytes: (tracker.heap_bytes() + frames) as f64,
     }
   })

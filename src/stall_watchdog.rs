@@ -18,7 +18,7 @@
 //! free memory under it. `stop` wakes it at once through a condition variable and joins it.
 
 // SAFETY: this module's one unsafe block is `cells` below (an external ArrayBuffer over memory
-// this module owns); lib.rs denies unsafe code everywhere but here and frame_refs.rs.
+// this module owns); lib.rs denies unsafe code everywhere but here, applier.rs and frame_refs.rs.
 #![allow(unsafe_code)]
 
 use std::collections::{HashMap, VecDeque};

@@ -8,7 +8,8 @@ use std::sync::LazyLock;
 use dashmap::DashMap;
 use napi::{Env, Error, Result, Status};
 
-use crate::frame_refs::FrameRefs;
+use crate::applier;
+use crate::frame_refs;
 use crate::published::Published;
 use crate::tracker::Tracker;
 
@@ -24,8 +25,6 @@ pub struct ThreadState {
   pub monitored_slots: Vec<u32>,
   /// Labels, context sizes and resource type names the thread published for other threads.
   pub published: Published,
-  /// Weak references to the tracked frames, and the queue of collected ones.
-  pub frames: FrameRefs,
 }
 
 static TRACKERS: LazyLock<DashMap<u32, ThreadState>> = LazyLock::new(DashMap::new);
@@ -44,11 +43,15 @@ pub fn open(env: &Env, thread_id: u32) -> Result<u32> {
 pub fn register(thread_id: u32) -> u32 {
   let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
   TRACKERS.insert(id, ThreadState { thread_id, ..ThreadState::default() });
+  applier::open(id);
   id
 }
 
+/// On the tracker's own thread (the environment's cleanup hook, or a test).
 pub fn close(id: u32) {
+  applier::close(id);
   TRACKERS.remove(&id);
+  frame_refs::close(id);
 }
 
 pub fn with<T>(id: u32, f: impl FnOnce(&mut Tracker) -> T) -> Result<T> {

@@ -16,14 +16,17 @@ pub struct Tracker {
   pub map: ExecutionMap,
   pub tree: ContextTree,
   pub events_applied: u64,
+  /// Of those, how many the applier thread applied (applier.rs).
+  pub events_applied_off_thread: u64,
   /// Collected frames whose resources may still sit in the map (never settled: abandoned).
   orphaned_frames: IdSet,
   orphans: usize,
 }
 
 impl Tracker {
-  pub fn apply_batch(&mut self, log: &[f64], count: usize) {
-    for event in event_log::events(log, count) {
+  /// One record as JS wrote it; malformed ones are skipped (event_log::decode).
+  pub fn apply_record(&mut self, record: &[f64]) {
+    if let Some(event) = event_log::decode(record) {
       self.apply(event);
     }
   }

@@ -1,6 +1,9 @@
 'use strict';
-// The JS half of the event log: records written into a Float64Array that Rust reads in
-// batches (one N-API call per `capacity` events instead of one per event).
+// The JS half of the event log: records written into a Float64Array over native memory that Rust
+// reads in batches (one N-API call per `capacity` events instead of one per event). A full buffer
+// is handed to the native applier thread (`submit`, which returns the next buffer of the ring:
+// this thread neither copies nor applies it, src/applier.rs); a reader of the tree calls
+// `drain`, which first applies everything still queued or written.
 
 const native = require('./native');
 
@@ -11,11 +14,15 @@ const LIMIT = layout.stride * layout.capacity;
 class EventLog {
   constructor(trackerId, onFinished, onFailure) {
     this.trackerId = trackerId;
-    this.buffer = native.createLog();
+    const log = native.openLog(trackerId);
+    this.buffers = log.buffers;
+    this.buffer = this.buffers[log.current];
     this.cursor = 0;
     this.onFinished = onFinished;
     this.onFailure = onFailure;
     this.failure = null;
+    // Full logs handed to the applier so far (the flush timer's sign of progress, tracking.js).
+    this.submits = 0;
     // The last time read from the clock (ms since the epoch). Promises are stamped with it
     // instead of a clock read each: Date.now() per promise was ~3% of a monitored promise-heavy
     // loop. It is read again at every frame, every other resource and every drain, so a
@@ -95,9 +102,27 @@ class EventLog {
 
   advance(i) {
     this.cursor = i + STRIDE;
-    if (this.cursor === LIMIT) this.drain();
+    if (this.cursor === LIMIT) this.submit();
   }
 
+  // The buffer is full: the applier thread applies it (and the frames collected since the last
+  // call) while this thread writes the next one; watched frames it finishes are delivered by the
+  // next `drain`. Called from inside async hooks, like `drain`: it must never throw.
+  submit() {
+    const count = this.cursor / STRIDE;
+    this.cursor = 0;
+    this.now = Date.now();
+    if (this.failure !== null) return;
+    this.submits += 1;
+    try {
+      this.buffer = this.buffers[native.submit(this.trackerId, count)];
+    } catch (error) {
+      this.fail(error);
+    }
+  }
+
+  // Applies everything logged so far (queued for the applier or still in this log) before the
+  // caller reads the tree, and hands the finished watched frames to `onFinished`.
   // Called from inside async hooks: it must never throw, or Node would exit. A failure turns
   // tracking off and is reported once, outside the hook.
   drain() {
@@ -110,17 +135,21 @@ class EventLog {
     if (this.failure !== null) return;
     let finished;
     try {
-      finished = native.drain(this.trackerId, this.buffer, count);
+      finished = native.drain(this.trackerId, count);
     } catch (error) {
-      this.failure = error;
-      // Outside the hook: turn tracking off and say so once.
-      process.nextTick(() => {
-        this.onFailure(error);
-        process.emitWarning(`native-execution-context: tracking stopped: ${error.message}`);
-      });
+      this.fail(error);
       return;
     }
     if (finished.length > 0) this.onFinished(finished);
+  }
+
+  fail(error) {
+    this.failure = error;
+    // Outside the hook: turn tracking off and say so once.
+    process.nextTick(() => {
+      this.onFailure(error);
+      process.emitWarning(`native-execution-context: tracking stopped: ${error.message}`);
+    });
   }
 }
 

@@ -35,6 +35,7 @@ class Tracker {
     // nothing new (see flush).
     this.flushHoldsLoop = false;
     this.idleFlushes = 0;
+    this.submitsAtLastFlush = 0;
     // The unref'd flush and publication timers must be opened outside every frame: set by the engine.
     this.runOutsideFrames = null;
     // Labels for other threads' all-threads reports (publication.js).
@@ -185,7 +186,8 @@ class Tracker {
   }
 
   flush() {
-    const progressed = this.log.cursor > 0 || this.finishedFrames.length > 0;
+    const progressed = this.log.cursor > 0 || this.log.submits !== this.submitsAtLastFlush || this.finishedFrames.length > 0;
+    this.submitsAtLastFlush = this.log.submits;
     this.hook.sweepTimeouts();
     this.log.drain();
     const ids = this.finishedFrames;
