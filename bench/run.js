@@ -71,12 +71,16 @@ function interleave(names, rounds, measureOne, label) {
   return names.map((name) => ({ name, value: median(samples[name].values), wrong: samples[name].wrong }));
 }
 
-function ratioTable(rows, ours, unit, floors) {
+// `extra` (optional): one more column, { title, value(row) }, shown before `wrong` (– where null).
+function ratioTable(rows, ours, unit, floors, extra = null) {
   const oursValue = rows.find((row) => row.name === ours).value;
-  const lines = [`| implementation | ${unit} (median) | ${ours} / this | wrong |`, '|---|---:|---:|---:|'];
+  const extraTitle = extra === null ? '' : ` ${extra.title} |`;
+  const extraAlign = extra === null ? '' : '---:|';
+  const lines = [`| implementation | ${unit} (median) | ${ours} / this |${extraTitle} wrong |`, `|---|---:|---:|${extraAlign}---:|`];
   for (const row of rows) {
     const name = floors.includes(row.name) ? `${row.name} *(floor)*` : row.name === ours ? `**${row.name}**` : row.name;
-    lines.push(`| ${name} | ${fmt(row.value)} | ${(oursValue / row.value).toFixed(2)}x | ${row.wrong} |`);
+    const extraCell = extra === null ? '' : ` ${extra.value(row) === null ? '–' : extra.value(row).toFixed(1)} |`;
+    lines.push(`| ${name} | ${fmt(row.value)} | ${(oursValue / row.value).toFixed(2)}x |${extraCell} ${row.wrong} |`);
   }
   return lines.join('\n');
 }
@@ -98,16 +102,23 @@ const suites = {
       'on Node 20 and 22. "tracking hooks without promises, empty" is the floor where tracking follows promises through V8\'s promise hooks ' +
       '(Node 24\'s default strategy; on older Nodes the async hook still sees promises). ' +
       '"stall watchdog on" runs watchStalls (threshold 1 s, no stderr) with monitoring off; "+ empty before hook" is our ' +
-      'engine beside an empty `before` hook: the floor of any watchdog that knows the context at each callback start.',
+      'engine beside an empty `before` hook: the floor of any watchdog that knows the context at each callback start. ' +
+      '"JS-thread CPU": the CPU time of the JavaScript thread alone per request (Linux schedstat, median), which leaves ' +
+      'out work done on other threads (the native tracker\'s applier, GC helpers); every request also waits on a timer, so ' +
+      'requests/s moves less than CPU time.',
     config: () => ({ rounds: quick ? 1 : 5, requests: quick ? 5000 : 60000 }),
     run(node, cfg) {
       const names = Object.keys(adapters);
+      const jsThreadCpu = Object.fromEntries(names.map((name) => [name, []]));
       const rows = interleave(names, cfg.rounds, (name) => {
         const requests = name.includes('async_hooks mode') ? Math.ceil(cfg.requests / 3) : cfg.requests;
         const r = runJson(node, 'workload-promise.js', [name, String(requests), '100']);
+        if (r.jsThreadCpuPerRequest !== null) jsThreadCpu[name].push(r.jsThreadCpuPerRequest);
         return { value: r.rps, wrong: r.wrong };
       }, 'promise');
-      return { rows, table: ratioTable(rows, OURS, 'requests/s', ['no tracking', 'empty init hook', 'all tracking hooks, empty', 'tracking hooks without promises, empty', 'native-execution-context + empty before hook']) };
+      for (const row of rows) row.jsThreadCpu = jsThreadCpu[row.name].length > 0 ? median(jsThreadCpu[row.name]) : null;
+      const floors = ['no tracking', 'empty init hook', 'all tracking hooks, empty', 'tracking hooks without promises, empty', 'native-execution-context + empty before hook'];
+      return { rows, table: ratioTable(rows, OURS, 'requests/s', floors, { title: 'JS-thread CPU, µs per request', value: (row) => row.jsThreadCpu }) };
     },
   },
 
