@@ -95,6 +95,9 @@ test('every binding function with wrong types, missing arguments and unknown ids
   assert.throws(() => binding.drain(engineId + 100000, 1), /no tracker with id/);
   assert.throws(() => binding.submit(engineId + 100000, 1), /no tracker with id/);
   assert.throws(() => binding.openLog(engineId + 100000), /no tracker with id/);
+  // Frame references belong to a tracker of this thread: an unknown id is an error, not a new table.
+  assert.throws(() => binding.trackFrame(engineId + 100000, {}, 1), /no tracker with id/);
+  assert.throws(() => binding.frameObjects(engineId + 100000, [1]), /no tracker with id/);
   assert.throws(() => binding.panicForTest(Symbol('not a string')), Error);
   // Counts beyond the buffer are clamped, not read out of bounds.
   assert.doesNotThrow(() => binding.drain(engineId, 4294967295));

@@ -1,7 +1,7 @@
 //! The event log's buffers, and the native thread that applies them.
 //!
 //! Applying records to the execution map and the context tree was the largest single cost of
-//! monitoring on the JS thread (docs/performance.md). So each tracker's log is a ring of
+//! monitoring on the JS thread (docs/internals.md). So each tracker's log is a ring of
 //! `BUFFERS` buffers of native memory, each seen by JS as a Float64Array. JS writes records into
 //! one; when it is full, `submit` queues it and hands JS a free one (no copy, no apply), and one
 //! process-wide native thread applies queued buffers under the tracker's lock.
@@ -201,7 +201,7 @@ pub fn submit(tracker: u32, count: usize, collected: Vec<u64>) -> Result<usize, 
       next
     }
     None => {
-      // The applier is three buffers behind (or absent): apply them here, then one is free.
+      // The applier is every other buffer behind (or absent): apply them here, then one is free.
       thread_state::try_with_state(tracker, |state| apply_queued(tracker, &mut state.tracker, false))
         .ok_or_else(|| format!("no tracker with id {tracker}"))??;
       lock(&ring).free.pop().ok_or_else(|| "the event log has no free buffer".to_owned())?

@@ -42,9 +42,18 @@ thread_local! {
   static TABLES: RefCell<IdMap<FrameRefs>> = RefCell::new(IdMap::default());
 }
 
-/// Runs `f` with this thread's table for `tracker` (made empty on first use).
-pub fn with<T>(tracker: u32, f: impl FnOnce(&mut FrameRefs) -> T) -> T {
-  TABLES.with(|tables| f(tables.borrow_mut().entry(u64::from(tracker)).or_default()))
+/// Gives a tracker opened on this thread its (empty) table.
+pub fn open(tracker: u32) {
+  TABLES.with(|tables| tables.borrow_mut().insert(u64::from(tracker), FrameRefs::default()));
+}
+
+/// Runs `f` with this thread's table for `tracker`. An unknown id, or a tracker of another
+/// thread, is an error: references belong to the thread that made them.
+pub fn with<T>(tracker: u32, f: impl FnOnce(&mut FrameRefs) -> T) -> Result<T> {
+  TABLES.with(|tables| match tables.borrow_mut().get_mut(&u64::from(tracker)) {
+    Some(frames) => Ok(f(frames)),
+    None => Err(Error::new(Status::InvalidArg, format!("native-execution-context: no tracker with id {tracker} on this thread"))),
+  })
 }
 
 /// Drops a tracker's table (its environment exits; N-API frees the references with it).

@@ -84,7 +84,7 @@ pub fn open_log(tracker: u32) -> Result<EventLogBuffers> {
 /// Every reader of the tree calls this first, so that it sees everything logged before it.
 #[napi(catch_unwind)]
 pub fn drain(env: Env, tracker: u32, count: u32) -> Result<Vec<f64>> {
-  let collected = frame_refs::with(tracker, |frames| frames.take_collected(&env));
+  let collected = frame_refs::with(tracker, |frames| frames.take_collected(&env))?;
   thread_state::with_state(tracker, |state| {
     applier::apply_queued(tracker, &mut state.tracker, false).map_err(native_failure)?;
     applier::apply_current(tracker, &mut state.tracker, count as usize).map_err(native_failure)?;
@@ -100,7 +100,7 @@ pub fn drain(env: Env, tracker: u32, count: u32) -> Result<Vec<f64>> {
 /// thread neither copies nor applies them (applier.rs).
 #[napi(catch_unwind)]
 pub fn submit(env: Env, tracker: u32, count: u32) -> Result<u32> {
-  let collected = frame_refs::with(tracker, |frames| frames.take_collected(&env));
+  let collected = frame_refs::with(tracker, |frames| frames.take_collected(&env))?;
   applier::submit(tracker, count as usize, collected).map(|next| next as u32).map_err(native_failure)
 }
 
@@ -112,13 +112,13 @@ fn native_failure(message: String) -> napi::Error {
 /// that tells the tree when it is collected (frame_refs.rs).
 #[napi(catch_unwind)]
 pub fn track_frame(env: Env, tracker: u32, frame: Unknown, id: f64) -> Result<()> {
-  frame_refs::with(tracker, |frames| frames.track(&env, &frame, id as u64))
+  frame_refs::with(tracker, |frames| frames.track(&env, &frame, id as u64))?
 }
 
 /// The frame objects of `ids` that are still alive (undefined for the others), for reports.
 #[napi(catch_unwind)]
 pub fn frame_objects<'env>(env: &'env Env, tracker: u32, ids: Vec<f64>) -> Result<Vec<Option<Unknown<'env>>>> {
-  Ok(frame_refs::with(tracker, |frames| ids.iter().map(|&id| frames.get(env, id as u64)).collect()))
+  frame_refs::with(tracker, |frames| ids.iter().map(|&id| frames.get(env, id as u64)).collect())
 }
 
 /// Live contexts and resources, for one owner's slot or (when `slot` is absent) all of them.
@@ -195,7 +195,7 @@ pub struct TrackerStats {
 #[napi(catch_unwind)]
 pub fn tracker_stats(tracker: u32) -> Result<TrackerStats> {
   let trackers = thread_state::count();
-  let frames = frame_refs::with(tracker, |frames| frames.heap_bytes());
+  let frames = frame_refs::with(tracker, |frames| frames.heap_bytes())?;
   thread_state::with_state(tracker, |state| {
     let tracker = &mut state.tracker;
     tracker.sweep_orphans();

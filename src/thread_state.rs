@@ -39,11 +39,13 @@ pub fn open(env: &Env, thread_id: u32) -> Result<u32> {
   Ok(id)
 }
 
-/// Adds a tracker for thread `thread_id` (`open` without the environment, for tests).
+/// Adds a tracker for thread `thread_id` (`open` without the environment, for tests), on the
+/// calling thread, which owns its frame references.
 pub fn register(thread_id: u32) -> u32 {
   let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
   TRACKERS.insert(id, ThreadState { thread_id, ..ThreadState::default() });
   applier::open(id);
+  frame_refs::open(id);
   id
 }
 
