@@ -1,7 +1,7 @@
 'use strict';
 // The default monitor label of a context made by the /express, /koa and /fastify middleware:
 // `<METHOD> <path> <requestId>`, read from the request line the middleware keeps on the context
-// under a registered symbol that JSON, Object.keys, spreads and deep equality do not see. Real
+// in a private field that JSON, Reflect.ownKeys, spreads and deep equality do not see. Real
 // requests on loopback, reported while their handler waits.
 
 const { test, before, after } = require('node:test');
@@ -66,7 +66,7 @@ before(async () => {
       update: () => Context.update({ requestId: 5 }),
     }[req.query.mutate];
     const context = await handle(req.get('x-request-id'), mutate);
-    res.json({ context, keys: Object.keys(context), spread: Object.getOwnPropertySymbols({ ...context }).length, assigned: Object.getOwnPropertySymbols(Object.assign({}, context)).length, deep: deepEqualsPlain(context) });
+    res.json({ context, keys: Object.keys(context), ownKeys: Reflect.ownKeys(context).map(String), spread: Object.getOwnPropertySymbols({ ...context }).length, assigned: Object.getOwnPropertySymbols(Object.assign({}, context)).length, deep: deepEqualsPlain(context) });
   });
   servers.push(await new Promise((resolve) => {
     const server = expressApp.listen(0, '127.0.0.1', () => resolve(server));
@@ -118,6 +118,7 @@ test('express: GET <full path without the query> <requestId>, also mounted under
   assert.deepEqual(labels, ['GET /api/orders/42 ex-1']);
   assert.deepEqual(context.context, { requestId: 'ex-1' }, 'JSON does not see the request line');
   assert.deepEqual(context.keys, ['requestId'], 'Object.keys does not see it');
+  assert.deepEqual(context.ownKeys, ['requestId'], 'Reflect.ownKeys does not see it');
   assert.equal(context.spread, 0, 'a spread does not copy it');
   assert.equal(context.assigned, 0, 'Object.assign does not copy it');
   assert.equal(context.deep, true, 'deepStrictEqual with a plain copy holds');
@@ -150,4 +151,24 @@ test('a configured label function replaces the default and gets the middleware\'
   } finally {
     Context.configure({ monitor: true });
   }
+});
+
+test('a request line written by one copy of the package is read by another copy loaded beside it', () => {
+  const file = require.resolve('../lib/shared/request-label');
+  const first = require(file);
+  const firstModule = require.cache[file];
+  delete require.cache[file];
+  let second;
+  try {
+    second = require(file);
+  } finally {
+    require.cache[file] = firstModule;
+  }
+  assert.notEqual(first, second, 'two module instances');
+  const context = first.attachRequestLine({ requestId: 'r-9' }, 'PUT', '/carts/3?x=1');
+  assert.equal(second.defaultLabel(context), 'PUT /carts/3 r-9');
+  // Written twice (the same object through both copies): the last line wins, no throw.
+  second.attachRequestLine(context, 'GET', '/carts/4');
+  assert.equal(first.defaultLabel(context), 'GET /carts/4 r-9');
+  assert.equal(first.defaultLabel({ requestId: 'plain' }), 'plain');
 });
