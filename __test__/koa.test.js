@@ -114,10 +114,13 @@ test('a request body read with for await keeps the context', async () => {
 
 test('options: header, generateId(ctx) and context(ctx) fields; a throwing option is a Koa error', async () => {
   const app = new Koa();
+  const argCounts = [];
   app.use(
     contextMiddleware({
       header: 'x-trace',
-      generateId: (ctx) => {
+      generateId: (...args) => {
+        const [ctx] = args;
+        argCounts.push(args.length);
         if (ctx.query.fail) throw new Error('id service down');
         return `koa-gen-${ctx.query.n}`;
       },
@@ -138,6 +141,7 @@ test('options: header, generateId(ctx) and context(ctx) fields; a throwing optio
     const failed = await request(ownPort, { path: '/c?fail=1' });
     assert.equal(failed.status, 500);
     assert.deepEqual(errors, ['id service down']);
+    assert.deepEqual(argCounts, [1, 1], 'generateId gets Koa\'s one argument alone');
   } finally {
     await close(own);
   }

@@ -13,17 +13,20 @@ const { describe } = require('../shared/describe');
 const MAX_ID_LENGTH = 200;
 
 // Validates the options once, at middleware creation, and returns
-// `contextFor(headers, ...args)`: the new context of one request. `args` are what the framework
-// hands a middleware ((req, res), (ctx) or (request, reply)); `generateId` and `context` get them.
+// `contextFor(headers, first, second)`: the new context of one request. `first` and `second` are
+// what the framework hands a middleware ((req, res), (ctx) or (request, reply)); `generateId` and
+// `context` get them (named, not a rest parameter: no array per request; Koa's one argument is
+// passed alone). The default id is
+// `randomUUID()` called with no arguments (it takes an options object, which a request is not).
 function requestContextFactory(face, options = {}) {
   if (options === null || typeof options !== 'object' || Array.isArray(options)) {
     throw new TypeError(`native-execution-context/${face}: options must be an object, got ${describe(options)}`);
   }
-  const { header = 'x-request-id', generateId = randomUUID, context: extraFields } = options;
+  const { header = 'x-request-id', generateId, context: extraFields } = options;
   if (header !== false && (typeof header !== 'string' || header.length === 0)) {
     throw new TypeError(`native-execution-context/${face}: "header" must be a header name or false, got ${describe(header)}`);
   }
-  if (typeof generateId !== 'function') {
+  if (generateId !== undefined && typeof generateId !== 'function') {
     throw new TypeError(`native-execution-context/${face}: "generateId" must be a function, got ${describe(generateId)}`);
   }
   if (extraFields !== undefined && typeof extraFields !== 'function') {
@@ -31,22 +34,26 @@ function requestContextFactory(face, options = {}) {
   }
   const headerName = header === false ? false : header.toLowerCase();
 
-  return function contextFor(headers, ...args) {
+  const ownId = generateId !== undefined;
+
+  return function contextFor(headers, first, second) {
     let requestId;
     if (headerName !== false) {
       let value = headers[headerName];
       if (Array.isArray(value)) value = value[0];
       if (typeof value === 'string' && value.length > 0 && value.length <= MAX_ID_LENGTH) requestId = value;
     }
-    if (requestId === undefined) {
-      const id = generateId(...args);
+    if (requestId === undefined && !ownId) {
+      requestId = randomUUID();
+    } else if (requestId === undefined) {
+      const id = second === undefined ? generateId(first) : generateId(first, second);
       if (typeof id === 'string') requestId = id;
       else if (typeof id === 'number') requestId = String(id); // a counter is a fine id
       else throw new TypeError(`native-execution-context/${face}: "generateId" must return a string or a number, got ${describe(id)}`);
     }
     const context = { requestId };
     if (extraFields !== undefined) {
-      const fields = extraFields(...args);
+      const fields = second === undefined ? extraFields(first) : extraFields(first, second);
       if (fields !== undefined && fields !== null) {
         if (typeof fields !== 'object' || Array.isArray(fields) || typeof fields.then === 'function') {
           throw new TypeError(

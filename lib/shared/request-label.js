@@ -41,8 +41,11 @@ const requestLines = perThread(REQUEST_LINES_KEY, () => {
 
     static write(object, method, url) {
       const line = new RequestLine(method, url);
-      if (#line in object) object.#line = line;
-      else new WithRequestLine(object, line); // eslint-disable-line no-new
+      try {
+        new WithRequestLine(object, line); // eslint-disable-line no-new
+      } catch {
+        object.#line = line; // stamped before: the object already has the field
+      }
     }
 
     static read(object) {
