@@ -56,11 +56,16 @@ pub enum Event {
 
 /// Reads an id written by JS: a non-negative integer below 2^53, else `None`.
 fn id(value: f64) -> Option<u64> {
-  if value.is_finite() && value >= 0.0 && value <= 9_007_199_254_740_991.0 && value.fract() == 0.0 {
-    Some(value as u64)
-  } else {
-    None
+  // The range check rejects NaN and the infinities; within it, a cast and a compare tell an
+  // integer without `fract()`, which calls libm's `trunc` on baseline x86-64 (no SSE4.1 rounding):
+  // 2.3k of the applier's ~23k instructions per tracked promise-workload request (callgrind, Node 24).
+  if value >= 0.0 && value <= 9_007_199_254_740_991.0 {
+    let integer = value as u64;
+    if integer as f64 == value {
+      return Some(integer);
+    }
   }
+  None
 }
 
 fn small(value: f64) -> Option<u32> {
@@ -126,6 +131,11 @@ mod tests {
     assert_eq!(decode(&[INIT, -1.0, 7.0, 3.0, 0.0, 0.0, 0.0, 0.0]), None);
     assert_eq!(decode(&[INIT, 1.5, 7.0, 3.0, 0.0, 0.0, 0.0, 0.0]), None);
     assert_eq!(decode(&[SETTLED, f64::NAN, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0]), None);
+    assert_eq!(decode(&[SETTLED, f64::INFINITY, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0]), None);
+    assert_eq!(decode(&[SETTLED, 0.5, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0]), None);
+    assert_eq!(decode(&[SETTLED, 9_007_199_254_740_994.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0]), None);
+    assert_eq!(id(9_007_199_254_740_991.0), Some(9_007_199_254_740_991));
+    assert_eq!(id(0.0), Some(0));
     assert_eq!(decode(&[99.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0]), None);
   }
 }
