@@ -5,7 +5,8 @@
 // strategy each runtime gets, that every face carries its value across each kind of async hop
 // with concurrent contexts kept apart, and that where the runtime cannot track (no promise or I/O
 // events from async_hooks.createHook), monitoring, /cls 'end' and the resource strategy throw one
-// error naming the runtime instead of crashing or reporting nothing.
+// error naming the runtime instead of crashing or reporting nothing; so does /domain, which
+// cannot catch errors there.
 
 const { test } = require('node:test');
 const assert = require('node:assert/strict');
@@ -192,6 +193,23 @@ test(`the stall watchdog ${RUNTIME === null ? 'starts and stops' : `throws one e
   const message = `native-execution-context: the stall watchdog needs async_hooks.createHook to see callbacks start, which ${RUNTIME} does not implement`;
   assert.throws(() => instance.watchStalls({ thresholdMs: 1000 }), { message });
   assert.throws(() => instance.watchStalls({ thresholdMs: 1000 }), { message });
+});
+
+test(`/domain ${RUNTIME === null ? 'makes domains' : `refuses to make a domain, with one error naming ${RUNTIME}, every time`}`, () => {
+  const domain = require('native-execution-context/domain');
+  if (RUNTIME === null) {
+    const made = domain.create();
+    assert.equal(made.run(() => domain.active), made);
+    return;
+  }
+  const why = RUNTIME.startsWith('Bun')
+    ? `${RUNTIME} reports uncaught exceptions without calling process.emit('uncaughtException')`
+    : `${RUNTIME} reports an uncaught exception outside the context of the callback that threw it`;
+  const message = `native-execution-context/domain: a domain cannot catch errors here: ${why}`;
+  assert.throws(() => domain.create(), { message });
+  assert.throws(() => domain.createDomain(), { message });
+  assert.throws(() => new domain.Domain(), { message });
+  assert.equal(domain.active, null);
 });
 
 test(`forcing the resource strategy ${RUNTIME === null ? 'works' : `throws one error naming ${RUNTIME}`}`, () => {

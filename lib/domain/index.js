@@ -29,7 +29,7 @@
 // registered symbol), so two copies never patch twice and their domains are one class.
 
 const EventEmitter = require('events');
-const { engine: getEngine } = require('../engine');
+const { engine: getEngine, runtimeWithoutAsyncHooks } = require('../engine');
 const { describeType } = require('../shared/describe');
 const { perThread } = require('../shared/per-thread');
 const { EnteredEntry, findEntry, someEntered } = require('../shared/entered-stack');
@@ -240,6 +240,18 @@ function createRuntime() {
 
   function install() {
     if (installed) return;
+    // A domain is found from the context the uncaught exception was thrown in, seen by the
+    // engine's process.emit wrapper. Bun reports uncaught exceptions without process.emit, and
+    // Deno reports them outside the context of the callback that threw (its own
+    // AsyncLocalStorage is empty there too): a domain would promise to catch errors and let every
+    // one of them end the process, so it refuses (docs/runtimes.md).
+    const runtime = runtimeWithoutAsyncHooks();
+    if (runtime !== null) {
+      const why = runtime.startsWith('Bun')
+        ? `${runtime} reports uncaught exceptions without calling process.emit('uncaughtException')`
+        : `${runtime} reports an uncaught exception outside the context of the callback that threw it`;
+      throw new Error(`native-execution-context/domain: a domain cannot catch errors here: ${why}`);
+    }
     installed = true;
 
     const originalInit = EventEmitter.init;

@@ -171,4 +171,4 @@ function engine() {
   return shared;
 }
 
-module.exports = { engine, STRATEGIES, UNDEFINED_VALUE, hasAsyncContextFrame, asyncHooksCanSkipPromises };
+module.exports = { engine, STRATEGIES, UNDEFINED_VALUE, hasAsyncContextFrame, asyncHooksCanSkipPromises, runtimeWithoutAsyncHooks };
