@@ -70,18 +70,23 @@ test('stalls shorter than the threshold are never reported', async () => {
 test('an endless loop in a request handler is reported on stderr within twice the threshold, with its label', async () => {
   const child = spawn(process.execPath, [SCENARIO, 'endless', String(THRESHOLD)], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
-  const line = await new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no stall line; stderr: ${stderr}`)), 20_000);
-    child.stderr.setEncoding('utf8').on('data', (chunk) => {
-      stderr += chunk;
-      const found = stderr.split('\n').find((l) => l.startsWith('native-execution-context: event loop') && l.includes('GET /slow'));
-      if (found !== undefined) {
-        clearTimeout(timer);
-        resolve(found);
-      }
+  let line;
+  try {
+    line = await new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no stall line; stderr: ${stderr}`)), 20_000);
+      child.stderr.setEncoding('utf8').on('data', (chunk) => {
+        stderr += chunk;
+        const found = stderr.split('\n').find((l) => l.startsWith('native-execution-context: event loop') && l.includes('GET /slow'));
+        if (found !== undefined) {
+          clearTimeout(timer);
+          resolve(found);
+        }
+      });
     });
-  });
-  child.kill('SIGKILL');
+  } finally {
+    // Also when no line came: the scenario loops forever, and would hold the test run open.
+    child.kill('SIGKILL');
+  }
   assert.match(line, new RegExp(`in context \\d+ GET /slow req-42, age \\d+ ms ${callback('HTTPINCOMINGMESSAGE')}$`));
   // How long the loop had been blocked when the line was written, by the watchdog's own clock.
   const blocked = blockedFor(line);

@@ -98,13 +98,13 @@ class AsyncLocalStorage {
    */
   run(store, callback, ...args) {
     validateFunction(callback, 'callback');
-    return engine.runAndRelease(engine.derivePinned(this.#slot, toSlotValue(store)), callback, null, args);
+    return engine.runNew(this.#slot, toSlotValue(store), callback, null, args);
   }
 
   /** Runs `callback(...args)` outside this instance's context: getStore() is undefined there. */
   exit(callback, ...args) {
     validateFunction(callback, 'callback');
-    return engine.runAndRelease(engine.derivePinned(this.#slot, UNDEFINED_VALUE), callback, null, args);
+    return engine.runNew(this.#slot, UNDEFINED_VALUE, callback, null, args);
   }
 
   /**

@@ -41,7 +41,7 @@ class Variable {
   /** Runs `fn(...args)` with this variable set to `value`; the previous mapping is restored afterwards, even after a throw. */
   run(value, fn, ...args) {
     requireCallable(fn, 'AsyncContext.Variable.prototype.run: the callback');
-    return engine.runAndRelease(engine.derivePinned(this.#slot, toSlotValue(value)), fn, undefined, args);
+    return engine.runNew(this.#slot, toSlotValue(value), fn, undefined, args);
   }
 
   /** The value in the current mapping, else the default value. */

@@ -16,8 +16,9 @@
 //   allocateSlot()                           a slot for a new owner (instance, namespace, store)
 //   valueAt(slot), current()                 the owner's value / the whole current frame
 //   derive(slot, value), deriveWithout(slot) a new frame for enter or capture
-//   derivePinned(slot, value)                a new frame for runAndRelease
-//   runAndRelease(frame, fn, thisArg, args)  fn in a new frame; its pin released afterwards
+//   runNew(slot, value, fn, thisArg, args)   a face's run: fn in a new frame with the owner's value
+//   derivePinned(slot, value)                a new frame for runAndRelease (when the face needs the
+//   runAndRelease(frame, fn, thisArg, args)  frame itself); fn in it, its pin released afterwards
 //   runIn(frame, fn, thisArg, args)          fn in an existing (captured) frame
 //   release(frame), enter(frame)             end an entered pinned frame's pin / enterWith
 //   watch(frame, onFinished), flush()        a frame's end, from the native tree

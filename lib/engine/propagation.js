@@ -3,8 +3,8 @@
 // stores, variables, the domain runtime) each get a slot; a frame maps slots to values
 // (frame.js); the strategy carries the current frame across async hops (strategies/contract.js).
 //
-// A face's `run` is: derivePinned (a new frame with its slot set) -> runAndRelease (strategy.runIn,
-// then the pin released) ; a read is valueAt -> readSlot(strategy.current(), slot).
+// A face's `run` is runNew: a new pinned frame with its slot set (openIn), strategy.runFrom, then
+// the pin released; a read is valueAt -> readSlot(strategy.current(), slot).
 // Measured by `npm run bench -- --only ops` (bench/ops.js), which rewrites this table:
 // <ops-table>
 // ns per operation (lower is better), median of 3 rounds x 3 samples, bench/ops.js; ALS: Node's
@@ -78,7 +78,11 @@ class Propagation {
   }
 
   open(slot, value, pinned) {
-    const parent = this.strategy.current();
+    return this.openIn(this.strategy.current(), slot, value, pinned);
+  }
+
+  // A new frame under `parent` (the frame current now, read by the caller).
+  openIn(parent, slot, value, pinned) {
     if (this.lastFrameId === 0) this.failure.install(); // the first frame ever: see failure-context.js
     this.lastFrameId += 1;
     const frame = derivedFrame(this.lastFrameId, parent, slot, value);
@@ -93,6 +97,25 @@ class Propagation {
       tracker.startTracking(frame, parent);
     }
     return frame;
+  }
+
+  // What a face's `run` is: fn in a new pinned frame (the current one with `slot` set to `value`),
+  // the previous frame back afterwards even after a throw, the pin released when fn returns.
+  // derivePinned + runAndRelease in one, reading the current frame once: it is both the new
+  // frame's parent and the frame to restore (on Node 24 each read is an AsyncLocalStorage
+  // getStore, two Map lookups).
+  runNew(slot, value, fn, thisArg = undefined, args = NO_ARGS) {
+    const parent = this.strategy.current();
+    const frame = this.openIn(parent, slot, value, true);
+    let returned = false;
+    try {
+      const result = this.strategy.runFrom(parent, frame, fn, thisArg, args);
+      returned = true;
+      return result;
+    } finally {
+      if (!returned) this.failure.noteEscape(frame);
+      if (frame.tracked && frame.pinned) this.tracker.release(frame);
+    }
   }
 
   // fn in `frame` (a new, pinned one), the previous frame back afterwards even after a throw;

@@ -175,6 +175,11 @@ function startStallWatchdog(engine, { thresholdMs, stderr, onStall, labelOf }) {
     born(frame, parent);
     return frame;
   };
+  // runNew reads the current frame once and calls neither of the two above: while watching, a
+  // face's run takes the path through them.
+  engine.runNew = function runNewWatched(slot, value, fn, thisArg, args) {
+    return this.runAndRelease(this.derivePinned(slot, value), fn, thisArg, args);
+  };
   engine.asyncHook.setBoundary(callbackStarts);
 
   // The heartbeat (an unref'd interval, opened outside every frame): the loop turned. A stall
@@ -208,6 +213,7 @@ function startStallWatchdog(engine, { thresholdMs, stderr, onStall, labelOf }) {
     engine.runIn = proto.runIn;
     engine.enter = proto.enter;
     engine.open = proto.open;
+    engine.runNew = proto.runNew;
     engine.asyncHook.setBoundary(null);
   };
 }

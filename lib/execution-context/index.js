@@ -89,7 +89,7 @@ class ExecutionContext {
     if (typeof fn !== 'function') {
       throw new TypeError(`ExecutionContext.run expects a function as its first argument, got ${describe(fn)}`);
     }
-    return engine.runAndRelease(engine.derivePinned(this.#slot, { context }), fn);
+    return engine.runNew(this.#slot, { context }, fn);
   }
 
   /** Starts a new context for the current execution and its later continuations only. */

@@ -34,7 +34,7 @@ class NativeContextManager {
    */
   with(context, fn, thisArg, ...args) {
     noteTraceId(context);
-    return engine.runAndRelease(engine.derivePinned(this.#slot, context), fn, thisArg, args);
+    return engine.runNew(this.#slot, context, fn, thisArg, args);
   }
 
   /**
@@ -72,7 +72,7 @@ class NativeContextManager {
 
   #run(context, fn, thisArg, args = NO_ARGS) {
     noteTraceId(context);
-    return engine.runAndRelease(engine.derivePinned(this.#slot, context), fn, thisArg, args);
+    return engine.runNew(this.#slot, context, fn, thisArg, args);
   }
 }
 

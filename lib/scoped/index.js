@@ -88,7 +88,7 @@ class AsyncContext {
    */
   runScoped(fn) {
     validateFunction(fn, 'fn');
-    return engine.runAndRelease(engine.derivePinned(this.#slot, new AsyncStore(this.store)), fn);
+    return engine.runNew(this.#slot, new AsyncStore(this.store), fn);
   }
 }
 

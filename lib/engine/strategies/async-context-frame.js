@@ -46,6 +46,16 @@ function createAsyncContextFrameStrategy() {
       }
     },
 
+    // runIn when the caller has just read the current frame (`prior`): one getStore fewer.
+    runFrom(prior, frame, fn, thisArg, args) {
+      storage.enterWith(frame);
+      try {
+        return ReflectApply(fn, thisArg, args);
+      } finally {
+        storage.enterWith(prior);
+      }
+    },
+
     enter(frame) {
       storage.enterWith(frame);
     },

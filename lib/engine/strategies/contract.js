@@ -26,6 +26,10 @@
  * @property {() => void} before           called before a resource's callback (when needsBeforeHook)
  * @property {(frame: Frame | undefined, fn: Function, thisArg: unknown, args: ArrayLike<unknown>) => unknown} runIn
  *                                         fn with `frame` current; the previous frame is back afterwards
+ * @property {(prior: Frame | undefined, frame: Frame | undefined, fn: Function, thisArg: unknown, args: ArrayLike<unknown>) => unknown} runFrom
+ *                                         runIn, called with the frame current now (`prior`, just read
+ *                                         by the caller through `current()`), which it may restore
+ *                                         instead of reading it again
  * @property {(frame: Frame | undefined) => void} enter  `frame` current for the rest of this
  *                                         callback and what it starts (not the resource's next callback)
  * @property {(enabled: boolean) => void} recordSettlements  start/stop recording the frame each

@@ -127,6 +127,11 @@ function createResourceStrategy() {
       }
     },
 
+    // The resource running now holds the frame to restore, so `prior` adds nothing here.
+    runFrom(prior, frame, fn, thisArg, args) {
+      return this.runIn(frame, fn, thisArg, args);
+    },
+
     // `enterWith`: the frame holds for the rest of the current callback and everything it starts,
     // but not for the resource's next callback (an interval's next tick, a socket's next `data`):
     // that would hand one request's context to the next. Without an `after` hook, the end of the
