@@ -9,18 +9,18 @@
 // <ops-table>
 // ns per operation (lower is better), median of 3 rounds x 3 samples, bench/ops.js; ALS: Node's
 // AsyncLocalStorage; chain: overrides on the frame (MAX_OVERRIDES 8, then flat); `npm run bench --
-// --only ops` on 2026-12-02 at b3c937d plus uncommitted changes to lib/ or src/.
+// --only otel,ops` on 2026-12-02 at 6b54d1f.
 //                               20.20.2 resource  22.23.5 resource     24.22.3 acf
 // operation                        ours    ALS       ours    ALS       ours    ALS
-// run, no store current             103     33        173     39        691    469
-// getStore, 1 store                  16     14         16     16         26     17
-// getStore, 2 nested (chain 1)       19     46         18     45         31     19
-// getStore, 9 nested (chain 8)       34     52         34     53         43     22
-// getStore, 10 nested (flat)         17     52         16     55         23     21
-// run inside 1 (chain 0->1)         137    163        117    150        584    537
-// run inside 8 (chain 7->8)         127    138        106    139        495   2101
-// run inside 9 (8->flattens)        305    139        302    131        753   2433
-// enterWith, in a callback           97     41        119     32        223    212
+// run, no store current              56     11         59     13        199    170
+// getStore, 1 store                  13      4         12      5          8      6
+// getStore, 2 nested (chain 1)       14     15         14     14          9      6
+// getStore, 9 nested (chain 8)       18     19         17     17         14      8
+// getStore, 10 nested (flat)         13     20         13     18          8      7
+// run inside 1 (chain 0->1)          57     55         52     48        189    185
+// run inside 8 (chain 7->8)          58     47         64     43        186    755
+// run inside 9 (8->flattens)        113     47        110     42        236    781
+// enterWith, in a callback           41     14         35     14         85     71
 // </ops-table>
 
 const { derivedFrame, readSlot } = require('./frame');
