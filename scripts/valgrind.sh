@@ -12,7 +12,7 @@
 #
 # The workload: tracking on, thousands of runs/promises/timers/immediates so the event log is
 # drained many times, monitor reports and engine stats, panics caught at the boundary, bad input
-# at the native boundary (short buffers, counts past the end, unknown engines), and worker
+# at the native boundary (counts past the end of the ring's buffers, unknown trackers), and worker
 # threads that open their own engine and are terminated mid-flight (the env cleanup hook), and
 # stall watchdogs (a native thread reading memory JS writes): started and stopped every round,
 # in workers that are terminated, stalls forced, and the process ending mid-stall.
@@ -40,6 +40,7 @@ const { AsyncLocalStorage } = require(path.join(root, 'lib', 'als', 'index.js'))
 const engine = globalThis[Symbol.for('native-execution-context.engine@1')];
 
 Context.configure({ monitor: true });
+const spare = binding.openTracker(0);
 const store = new AsyncLocalStorage();
 let wrong = 0;
 let stalls = 0;
@@ -72,8 +73,14 @@ function startWorker() {
     const report = Context.monitor();
     binding.trackerStats(engine.ensureTracker().id);
     try { binding.panicForTest('valgrind'); } catch {}
-    try { binding.drain(engine.ensureTracker().id + 1000, new Float64Array(8), 1); } catch {}
-    binding.drain(engine.ensureTracker().id, new Float64Array(3), 1000);
+    // Bad input at the native boundary, on a spare tracker (garbage there cannot disturb the
+    // real one): unknown ids, and counts past the end of its ring's buffers (clamped).
+    try { binding.drain(spare + 100000, 1); } catch {}
+    try { binding.submit(spare + 100000, 1); } catch {}
+    binding.openLog(spare).buffers[0].fill(1.5);
+    binding.drain(spare, 4294967295);
+    binding.submit(spare, 4294967295);
+    binding.drain(spare, 4294967295);
     if (typeof report.size !== 'number') wrong += 1;
     await Context.run(async () => { await null; spin(400); }, { i: 'stall' });
     await new Promise((resolve) => setTimeout(resolve, 200)); // the heartbeat delivers onStall
