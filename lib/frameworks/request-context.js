@@ -16,8 +16,8 @@ const MAX_ID_LENGTH = 200;
 // `contextFor(headers, first, second)`: the new context of one request. `first` and `second` are
 // what the framework hands a middleware ((req, res), (ctx) or (request, reply)); `generateId` and
 // `context` get them (named, not a rest parameter: no array per request; Koa's one argument is
-// passed alone). The default id is
-// `randomUUID()` called with no arguments (it takes an options object, which a request is not).
+// passed alone). The default id is `randomUUID()` called with no arguments (it takes an options
+// object, which a request is not).
 function requestContextFactory(face, options = {}) {
   if (options === null || typeof options !== 'object' || Array.isArray(options)) {
     throw new TypeError(`native-execution-context/${face}: options must be an object, got ${describe(options)}`);
@@ -34,8 +34,6 @@ function requestContextFactory(face, options = {}) {
   }
   const headerName = header === false ? false : header.toLowerCase();
 
-  const ownId = generateId !== undefined;
-
   return function contextFor(headers, first, second) {
     let requestId;
     if (headerName !== false) {
@@ -43,7 +41,7 @@ function requestContextFactory(face, options = {}) {
       if (Array.isArray(value)) value = value[0];
       if (typeof value === 'string' && value.length > 0 && value.length <= MAX_ID_LENGTH) requestId = value;
     }
-    if (requestId === undefined && !ownId) {
+    if (requestId === undefined && generateId === undefined) {
       requestId = randomUUID();
     } else if (requestId === undefined) {
       const id = second === undefined ? generateId(first) : generateId(first, second);
