@@ -12,7 +12,10 @@
 //   npm run bench -- --only cold           the first 10,000 requests of a fresh process
 //   npm run bench -- --only otel           Express with OpenTelemetry: our ContextManager against
 //                                          AsyncLocalStorageContextManager beside another library
-//   npm run bench -- --callgrind           instruction counts (valgrind), stable under load
+//   npm run bench -- --callgrind           instruction counts (valgrind), stable under load, of the
+//                                          promise workload on the Node running this script
+//   npm run bench -- --callgrind express   the same for the Express server: monitoring's cost
+//                                          beside its floor (printed, not written to BENCHMARKS.md)
 //   npm run bench -- --rounds 3            interleaved rounds per suite (default: the suite's own)
 
 const { execFileSync, spawn } = require('node:child_process');
@@ -458,11 +461,17 @@ async function runHttp(node, cfg, names, label, workload, shownAs) {
   return { rows, table: lines.join('\n') };
 }
 
-// Instructions per request, from instruction counts of runs with 0, 4,000 and 12,000 requests
-// (each plus the driver's warm-up): steady state is the difference between the two longer runs,
-// so start-up and most JIT compilation cancel out; "first requests" is the 4,000-request run
-// minus start-up, compilation included. Repeatable under load, unlike seconds.
+// Instructions per request (valgrind's callgrind), repeatable under load, unlike seconds.
+// `--callgrind`: the promise workload, from runs with 0, 4,000 and 12,000 requests (each plus the
+// driver's warm-up): steady state is the difference between the two longer runs, so start-up and
+// most JIT compilation cancel out; "first requests" is the 4,000-request run minus start-up,
+// compilation included.
+// `--callgrind express`: the Express server under callgrind, sent 2,000 and then 8,000 requests by
+// autocannon in another process (not counted); steady state is the difference. The server's
+// native threads (the tracker's applier) are counted too. Where requests/s cannot resolve a few
+// percent on a shared machine, this can (repeated runs of one build scatter by about 1%).
 function callgrind() {
+  if (option('--callgrind') === 'express') return callgrindExpress();
   const names = [OURS, 'AsyncLocalStorage', 'node-execution-context 3.1.0', 'cls-hooked 4.2.2', 'no tracking'];
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nec-callgrind-'));
   const SHORT = 4000;
@@ -472,7 +481,7 @@ function callgrind() {
     const outFile = path.join(dir, `${name.replace(/\W+/g, '_')}-${requests}.out`);
     execFileSync('valgrind', ['--tool=callgrind', `--callgrind-out-file=${outFile}`, process.execPath, '--single-threaded',
       path.join(__dirname, 'workload-promise.js'), name, String(requests), '100'], { stdio: ['ignore', 'ignore', 'ignore'] });
-    return Number(fs.readFileSync(outFile, 'utf8').match(/^(?:totals|summary): (\d+)/m)[1]);
+    return instructionsIn(outFile);
   };
   const lines = [
     '| implementation | instructions per request, steady state | per request, first requests (JIT included) | start-up instructions |',
@@ -488,6 +497,46 @@ function callgrind() {
     process.stderr.write(`  callgrind: ${name} done\n`);
   }
   process.stdout.write(`Instruction counts (valgrind --tool=callgrind, Node.js ${process.version} --single-threaded, promise workload):\n\n${lines.join('\n')}\n`);
+}
+
+const instructionsIn = (outFile) => Number(fs.readFileSync(outFile, 'utf8').match(/^(?:totals|summary): (\d+)/m)[1]);
+
+// Monitoring's cost on a server, beside its floor (see callgrind above).
+async function callgrindExpress() {
+  const hooksFloor = "AsyncLocalStorage + the tracker's hooks, empty";
+  const names = ['no tracking', hooksFloor, OURS, `${OURS} (monitor on, sample 0.1)`, `${OURS} (monitor on)`];
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nec-callgrind-'));
+  const SHORT = 2000;
+  const LONG = 8000;
+  const count = (name, requests) => new Promise((resolve, reject) => {
+    const outFile = path.join(dir, `${name.replace(/\W+/g, '_')}-${requests}.out`);
+    const server = spawn('valgrind', ['--tool=callgrind', `--callgrind-out-file=${outFile}`, process.execPath, '--single-threaded',
+      path.join(__dirname, 'workload-express.js'), name], { stdio: ['ignore', 'pipe', 'ignore'] });
+    let out = '';
+    server.stdout.on('data', (chunk) => {
+      out += chunk;
+      if (!out.includes('\n') || server.loadStarted) return;
+      server.loadStarted = true;
+      const { port } = JSON.parse(out.split('\n')[0]);
+      // 4 connections: under callgrind the server answers a few hundred requests a second.
+      execFileSync(process.execPath, [path.join(__dirname, 'load.js'), String(port), '0', '4', String(requests)]);
+      server.kill('SIGTERM');
+    });
+    server.on('error', reject);
+    server.on('exit', () => {
+      const { served, wrong } = JSON.parse(out.trim().split('\n').pop());
+      if (served !== requests || wrong !== 0) reject(new Error(`${name}: served ${served} of ${requests}, ${wrong} wrong`));
+      else resolve(instructionsIn(outFile));
+    });
+  });
+  const lines = ['| implementation | instructions per request, steady state | this / ours |', '|---|---:|---:|'];
+  const steady = {};
+  for (const name of names) {
+    steady[name] = ((await count(name, LONG)) - (await count(name, SHORT))) / (LONG - SHORT);
+    process.stderr.write(`  callgrind: ${name} done\n`);
+  }
+  for (const name of names) lines.push(`| ${name} | ${fmt(steady[name])} | ${(steady[name] / steady[OURS]).toFixed(3)} |`);
+  process.stdout.write(`Instruction counts (valgrind --tool=callgrind, Node.js ${process.version} --single-threaded, Express server, ${SHORT} vs ${LONG} requests):\n\n${lines.join('\n')}\n`);
 }
 
 // The commit measured, and whether the library had uncommitted changes then.
