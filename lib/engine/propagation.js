@@ -8,19 +8,19 @@
 // Measured by `npm run bench -- --only ops` (bench/ops.js), which rewrites this table:
 // <ops-table>
 // ns per operation (lower is better), median of 3 rounds x 3 samples, bench/ops.js; ALS: Node's
-// AsyncLocalStorage; chain: overrides on the frame (MAX_OVERRIDES 8, then flat); `npm run bench --
-// --only otel,ops` on 2026-12-02 at 6b54d1f.
+// AsyncLocalStorage; chain: overrides on the frame (MAX_OVERRIDES 8, then flat); `npm run bench`
+// on 2026-12-02 at 08f7a19.
 //                               20.20.2 resource  22.23.5 resource     24.22.3 acf
 // operation                        ours    ALS       ours    ALS       ours    ALS
-// run, no store current              56     11         59     13        199    170
-// getStore, 1 store                  13      4         12      5          8      6
-// getStore, 2 nested (chain 1)       14     15         14     14          9      6
-// getStore, 9 nested (chain 8)       18     19         17     17         14      8
-// getStore, 10 nested (flat)         13     20         13     18          8      7
-// run inside 1 (chain 0->1)          57     55         52     48        189    185
-// run inside 8 (chain 7->8)          58     47         64     43        186    755
-// run inside 9 (8->flattens)        113     47        110     42        236    781
-// enterWith, in a callback           41     14         35     14         85     71
+// run, no store current             104     13         93     22        265    196
+// getStore, 1 store                  19      5         20      9         10      7
+// getStore, 2 nested (chain 1)       22     18         23     22         10      7
+// getStore, 9 nested (chain 8)       21     22         30     33         17      9
+// getStore, 10 nested (flat)         14     22         20     34         10     10
+// run inside 1 (chain 0->1)          68     69         78     83        244    214
+// run inside 8 (chain 7->8)          74     95         89     84        275    869
+// run inside 9 (8->flattens)        123     60        180     78        283   1210
+// enterWith, in a callback           59     21         51     19         98    114
 // </ops-table>
 
 const { derivedFrame, readSlot } = require('./frame');
