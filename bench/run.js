@@ -371,31 +371,38 @@ function cpuSeconds(pid) {
   }
 }
 
-function measureExpress(node, name, seconds, workload = 'workload-express.js') {
+// Starts a bench server (`command argv`, which prints `{"port":N}` once listening and its
+// `{"served":S,"wrong":W}` stats on SIGTERM), runs `drive(port)` once it listens, stops it, and
+// resolves to { result: what drive returned, stats }.
+function underLoad(command, argv, stderr, drive) {
   return new Promise((resolve, reject) => {
-    const server = spawn(node, [path.join(__dirname, workload), name], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const server = spawn(command, argv, { stdio: ['ignore', 'pipe', stderr] });
     let out = '';
+    let result;
     server.stdout.on('data', (chunk) => {
       out += chunk;
       if (!out.includes('\n') || server.loadStarted) return;
       server.loadStarted = true;
-      const { port } = JSON.parse(out.split('\n')[0]);
-      const loadFor = (duration) => JSON.parse(execFileSync(process.execPath, [path.join(__dirname, 'load.js'), String(port), String(duration), '50'], { encoding: 'utf8' }));
-      // An untimed second of load first, as in the other workloads: steady state, not JIT warm-up.
-      const warmup = loadFor(1);
-      const cpuBefore = cpuSeconds(server.pid);
-      const load = loadFor(seconds);
-      // The server's CPU time per request: steadier than requests/s when other work shares the cores.
-      const cpuMicros = ((cpuSeconds(server.pid) - cpuBefore) * 1e6) / (load.total || NaN);
-      load.errors += warmup.errors;
+      result = drive(JSON.parse(out.split('\n')[0]).port, server.pid);
       server.kill('SIGTERM');
-      server.on('exit', () => {
-        const stats = JSON.parse(out.trim().split('\n').pop());
-        resolve({ value: load.rps, wrong: stats.wrong + load.errors, cpuMicros });
-      });
     });
     server.on('error', reject);
+    server.on('exit', () => resolve({ result, stats: JSON.parse(out.trim().split('\n').pop()) }));
   });
+}
+
+async function measureExpress(node, name, seconds, workload = 'workload-express.js') {
+  const { result, stats } = await underLoad(node, [path.join(__dirname, workload), name], 'inherit', (port, pid) => {
+    const loadFor = (duration) => JSON.parse(execFileSync(process.execPath, [path.join(__dirname, 'load.js'), String(port), String(duration), '50'], { encoding: 'utf8' }));
+    // An untimed second of load first, as in the other workloads: steady state, not JIT warm-up.
+    const warmup = loadFor(1);
+    const cpuBefore = cpuSeconds(pid);
+    const load = loadFor(seconds);
+    // The server's CPU time per request: steadier than requests/s when other work shares the cores.
+    const cpuMicros = ((cpuSeconds(pid) - cpuBefore) * 1e6) / (load.total || NaN);
+    return { load, errors: warmup.errors + load.errors, cpuMicros };
+  });
+  return { value: result.load.rps, wrong: stats.wrong + result.errors, cpuMicros: result.cpuMicros };
 }
 
 function runSuites(selected) {
@@ -508,27 +515,14 @@ async function callgrindExpress() {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nec-callgrind-'));
   const SHORT = 2000;
   const LONG = 8000;
-  const count = (name, requests) => new Promise((resolve, reject) => {
+  const count = async (name, requests) => {
     const outFile = path.join(dir, `${name.replace(/\W+/g, '_')}-${requests}.out`);
-    const server = spawn('valgrind', ['--tool=callgrind', `--callgrind-out-file=${outFile}`, process.execPath, '--single-threaded',
-      path.join(__dirname, 'workload-express.js'), name], { stdio: ['ignore', 'pipe', 'ignore'] });
-    let out = '';
-    server.stdout.on('data', (chunk) => {
-      out += chunk;
-      if (!out.includes('\n') || server.loadStarted) return;
-      server.loadStarted = true;
-      const { port } = JSON.parse(out.split('\n')[0]);
-      // 4 connections: under callgrind the server answers a few hundred requests a second.
-      execFileSync(process.execPath, [path.join(__dirname, 'load.js'), String(port), '0', '4', String(requests)]);
-      server.kill('SIGTERM');
-    });
-    server.on('error', reject);
-    server.on('exit', () => {
-      const { served, wrong } = JSON.parse(out.trim().split('\n').pop());
-      if (served !== requests || wrong !== 0) reject(new Error(`${name}: served ${served} of ${requests}, ${wrong} wrong`));
-      else resolve(instructionsIn(outFile));
-    });
-  });
+    const argv = ['--tool=callgrind', `--callgrind-out-file=${outFile}`, process.execPath, '--single-threaded', path.join(__dirname, 'workload-express.js'), name];
+    // 4 connections: under callgrind the server answers a few hundred requests a second.
+    const { stats } = await underLoad('valgrind', argv, 'ignore', (port) => execFileSync(process.execPath, [path.join(__dirname, 'load.js'), String(port), '0', '4', String(requests)]));
+    if (stats.served !== requests || stats.wrong !== 0) throw new Error(`${name}: served ${stats.served} of ${requests}, ${stats.wrong} wrong`);
+    return instructionsIn(outFile);
+  };
   const lines = ['| implementation | instructions per request, steady state | this / ours |', '|---|---:|---:|'];
   const steady = {};
   for (const name of names) {
